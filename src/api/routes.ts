@@ -1,0 +1,180 @@
+// The endpoints of /api/v2: what each accepts, who may call it, and the exact body it answers with.
+import { timingSafeEqual } from "node:crypto";
+import type { Clock } from "../clock.ts";
+import { ConnectorError } from "../errors.ts";
+import type { Rendezvous } from "../mappings/direct.ts";
+import type { MappingService } from "../mappings/service.ts";
+import type { MappingState, PortState, RelayMapping } from "../relay/types.ts";
+import type { Fields } from "./body.ts";
+import { optionalText, parseMappingRequest, requireText } from "./inputs.ts";
+
+export type Access = "controller" | "loopback";
+
+export interface RouteContext {
+  fields: Fields;
+  /** The socket peer, normalised. */
+  peer: string;
+  /** X-Forwarded-For's first address when present, else the peer. */
+  remoteIp: string;
+}
+
+export interface Route {
+  access: Access;
+  handle(context: RouteContext): Promise<object> | object;
+}
+
+export interface RouteDeps {
+  service: MappingService;
+  rendezvous: Rendezvous;
+  clock: Clock;
+  version: string;
+  /** The broker port from the settings, reported by direct/add. */
+  broker: number;
+  /** The text `commandline status` and `iofog-connector status` print. */
+  statusText(): string;
+  helpText(): string;
+  versionText(): string;
+  /** Starts a graceful shutdown after the response is sent. */
+  requestStop(): void;
+  /** Extra fields for status "all" (uptime, mode, connections). */
+  summary(): Record<string, unknown>;
+}
+
+const active = (port: PortState | undefined) => (port?.active ? "Active" : "Inactive");
+
+/** The route table, keyed by path. */
+export function createRoutes(deps: RouteDeps): Map<string, Route> {
+  const { service, rendezvous, clock } = deps;
+  const stamp = <T extends object>(body: T) => ({ ...body, timestamp: clock.now() });
+
+  return new Map<string, Route>([
+    ["/api/v2/mapping/add", {
+      access: "controller",
+      async handle({ fields }) {
+        const m = await service.add(parseMappingRequest(fields));
+        return stamp({ status: "ok", id: m.id, port1: m.port1, port2: m.port2, passcode1: m.passcode1, passcode2: m.passcode2 });
+      },
+    }],
+    ["/api/v2/mapping/remove", {
+      access: "controller",
+      async handle({ fields }) {
+        const id = requireText(fields, "mappingid");
+        await service.remove(id);
+        return stamp({ status: "ok", id });
+      },
+    }],
+    ["/api/v2/mapping/list", {
+      access: "controller",
+      handle: () => stamp({ status: "ok", mappings: service.list().map((m) => describeMapping(m, service.state(m.id))) }),
+    }],
+    ["/api/v2/status", {
+      access: "controller",
+      handle({ fields }) {
+        const id = requireText(fields, "mappingid");
+        if (id === "all") {
+          return { id: "all", timestamp: clock.now(), status: "running", mappings: service.count, version: deps.version, availablePorts: service.availablePorts, ...deps.summary() };
+        }
+        const mapping = service.get(id);
+        if (mapping === undefined) throw new ConnectorError("not_found", `No mapping has the id ${id}.`);
+        const state = service.state(id);
+        const ports = mapping.kind === "public"
+          ? { public: active(state?.port2), private: active(state?.port1) }
+          : { private1: active(state?.port1), private2: active(state?.port2) };
+        return { id, timestamp: clock.now(), ...ports, ...liveCounts(state) };
+      },
+    }],
+    ["/api/v2/commandline", {
+      access: "loopback",
+      handle({ fields }) {
+        const command = optionalText(fields, "command").trim().toLowerCase();
+        const text = (response: string) => ({ response, timestamp: clock.now() });
+        switch (command) {
+          case "status":
+            return text(deps.statusText());
+          case "stop":
+            deps.requestStop();
+            return text("Connector is stopping.");
+          case "version":
+            return text(deps.versionText());
+          default:
+            return text(deps.helpText());
+        }
+      },
+    }],
+    ["/api/v2/direct/add", {
+      access: "controller",
+      async handle() {
+        const direct = await service.addDirect();
+        return stamp({ status: "ok", id: direct.id, passkey: direct.passkey, port: deps.broker });
+      },
+    }],
+    ["/api/v2/direct", {
+      access: "controller",
+      handle({ fields, remoteIp }) {
+        const id = requireText(fields, "id");
+        const passkey = requireText(fields, "passkey");
+        const direct = service.getDirect(id);
+        if (direct === undefined || !sameSecret(direct.passkey, passkey)) {
+          throw new ConnectorError("not_found", "No direct connection has this id and passkey.");
+        }
+        const caller = { ip: optionalText(fields, "ip"), port: portValue(fields.port), certificate: optionalText(fields, "certificate"), remoteip: remoteIp };
+        const result = rendezvous.call(id, caller);
+        if (result.status === "wait") return stamp({ status: "wait", id });
+        const { peer } = result;
+        return stamp({ status: "ok", id, ip: peer.ip, remoteip: peer.remoteip, port: peer.port, certificate: peer.certificate });
+      },
+    }],
+    ["/api/v2/direct/remove", {
+      access: "controller",
+      async handle({ fields }) {
+        const id = requireText(fields, "mappingid");
+        await service.removeDirect(id);
+        rendezvous.forget(id);
+        return stamp({ status: "ok", id });
+      },
+    }],
+  ]);
+}
+
+/** A mapping as mapping/list shows it: never its passcodes. */
+function describeMapping(m: RelayMapping, state: MappingState | undefined) {
+  return {
+    id: m.id,
+    type: m.kind,
+    port1: m.port1,
+    port2: m.port2,
+    maxconnectionsport1: m.maxConnections1,
+    maxconnectionsport2: m.maxConnections2,
+    heartbeatabsencethresholdport1: m.heartbeatThreshold1,
+    heartbeatabsencethresholdport2: m.heartbeatThreshold2,
+    ...liveCounts(state),
+  };
+}
+
+/** Connection and byte counts of a mapping, added to status and list answers. */
+function liveCounts(state: MappingState | undefined) {
+  if (state === undefined) return {};
+  const { port1, port2 } = state;
+  return {
+    active1: port1.active,
+    active2: port2.active,
+    agents1: port1.authorized,
+    agents2: port2.authorized,
+    clients: port2.bound,
+    waiting: port2.waiting,
+    bytesin: port1.bytesIn + port2.bytesIn,
+    bytesout: port1.bytesOut + port2.bytesOut,
+    lastactivity: Math.max(port1.lastActivity, port2.lastActivity),
+  };
+}
+
+function portValue(value: unknown): string | number {
+  return typeof value === "number" && Number.isFinite(value) ? value : typeof value === "string" ? value.slice(0, 16) : "";
+}
+
+/** Constant-time comparison of two secrets of any length. */
+function sameSecret(expected: string, given: string): boolean {
+  const a = Buffer.from(expected);
+  const b = Buffer.from(given);
+  return a.length === b.length && timingSafeEqual(a, b);
+}

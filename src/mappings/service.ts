@@ -1,0 +1,203 @@
+// The mapping registry: ports from the pool, listeners from the relay, durability from the state file, kept in step.
+import { randomUUID } from "node:crypto";
+import { ConnectorError, isConnectorError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import type { PortPool } from "../ports/pool.ts";
+import type { MappingKind, MappingState, Relay, RelayMapping } from "../relay/types.ts";
+import type { DirectRecord, Entry } from "../store/schema.ts";
+import { createStateWriter, encodeEntry } from "../store/state-file.ts";
+
+/** What the Controller asks for in mapping/add, validated. */
+export type MappingRequest =
+  | { type: "public"; maxConnections: number; heartbeatThreshold: number }
+  | {
+      type: "private";
+      maxConnections1: number;
+      maxConnections2: number;
+      heartbeatThreshold1: number;
+      heartbeatThreshold2: number;
+    };
+
+export interface MappingService {
+  add(request: MappingRequest): Promise<RelayMapping>;
+  remove(id: string): Promise<void>;
+  get(id: string): RelayMapping | undefined;
+  list(): RelayMapping[];
+  state(id: string): MappingState | undefined;
+  /** Port mappings only; direct records are not counted. */
+  readonly count: number;
+  readonly availablePorts: number;
+  readonly totalPorts: number;
+  addDirect(): Promise<DirectRecord>;
+  removeDirect(id: string): Promise<void>;
+  getDirect(id: string): DirectRecord | undefined;
+}
+
+interface Stored {
+  entry: Entry;
+  encoded: string;
+}
+
+export interface MappingServiceOptions {
+  pool: PortPool;
+  relay: Relay;
+  stateFile: string;
+  log: Logger;
+}
+
+/**
+ * Builds the registry and reopens `restored` (entries from the state file): their ports are claimed
+ * and their listeners opened with retry, so a port still held elsewhere comes up once it frees.
+ */
+export async function createMappingService(options: MappingServiceOptions, restored: Entry[]): Promise<MappingService> {
+  const { pool, relay, log } = options;
+  const entries = new Map<string, Stored>();
+  const writer = createStateWriter(options.stateFile, () => Array.from(entries.values(), (stored) => stored.encoded));
+  let mappingCount = 0;
+
+  const put = (entry: Entry) => {
+    entries.set(entryId(entry), { entry, encoded: encodeEntry(entry) });
+    if (entry.kind === "mapping") mappingCount++;
+  };
+  const drop = (id: string) => {
+    const stored = entries.get(id);
+    if (stored === undefined) return undefined;
+    entries.delete(id);
+    if (stored.entry.kind === "mapping") mappingCount--;
+    return stored.entry;
+  };
+
+  for (const entry of restored) {
+    put(entry);
+    if (entry.kind !== "mapping") continue;
+    pool.claim(entry.mapping.port1);
+    pool.claim(entry.mapping.port2);
+  }
+  await Promise.all(
+    restored.flatMap((entry) => (entry.kind === "mapping" ? [relay.open(entry.mapping, { retry: true })] : [])),
+  );
+
+  /** Makes a change durable, or undoes it in memory and rethrows. */
+  async function commit(undo: () => void): Promise<void> {
+    try {
+      await writer.persist();
+    } catch (error) {
+      undo();
+      throw error;
+    }
+  }
+
+  async function openOnFreePorts(request: MappingRequest): Promise<RelayMapping> {
+    const skip = new Set<number>();
+    for (;;) {
+      const port1 = pool.take(skip);
+      const port2 = port1 === undefined ? undefined : pool.take(skip);
+      if (port1 === undefined || port2 === undefined) {
+        if (port1 !== undefined) pool.release(port1);
+        throw new ConnectorError("no_ports", "No enough available ports");
+      }
+      const mapping = newMapping(request, port1, port2);
+      try {
+        await relay.open(mapping, { retry: false });
+        return mapping;
+      } catch (error) {
+        pool.release(port1);
+        pool.release(port2);
+        if (!isConnectorError(error, "port_in_use") || error.details.port === undefined) throw error;
+        log.debug(`Port ${error.details.port} is held by another program; trying the next free port.`);
+        skip.add(error.details.port);
+      }
+    }
+  }
+
+  return {
+    async add(request) {
+      const mapping = await openOnFreePorts(request);
+      put({ kind: "mapping", mapping });
+      await commit(() => {
+        drop(mapping.id);
+        relay.close(mapping.id);
+        pool.release(mapping.port1);
+        pool.release(mapping.port2);
+      });
+      log.info(`Opened ${mapping.kind} mapping ${mapping.id} on ports ${mapping.port1} and ${mapping.port2}.`);
+      return mapping;
+    },
+    async remove(id) {
+      const stored = entries.get(id);
+      if (stored?.entry.kind !== "mapping") throw new ConnectorError("not_found", `No mapping has the id ${id}.`);
+      const { mapping } = stored.entry;
+      drop(id);
+      await commit(() => put(stored.entry));
+      relay.close(id);
+      pool.release(mapping.port1);
+      pool.release(mapping.port2);
+      log.info(`Removed mapping ${id}; ports ${mapping.port1} and ${mapping.port2} are free again.`);
+    },
+    get(id) {
+      const entry = entries.get(id)?.entry;
+      return entry?.kind === "mapping" ? entry.mapping : undefined;
+    },
+    list() {
+      const out: RelayMapping[] = [];
+      for (const { entry } of entries.values()) if (entry.kind === "mapping") out.push(entry.mapping);
+      return out;
+    },
+    state: (id) => relay.state(id),
+    get count() {
+      return mappingCount;
+    },
+    get availablePorts() {
+      return pool.available;
+    },
+    get totalPorts() {
+      return pool.size;
+    },
+    async addDirect() {
+      const direct: DirectRecord = { id: randomUUID(), passkey: randomUUID() };
+      put({ kind: "direct", direct });
+      await commit(() => drop(direct.id));
+      log.info(`Opened direct rendezvous ${direct.id}.`);
+      return direct;
+    },
+    async removeDirect(id) {
+      const stored = entries.get(id);
+      if (stored?.entry.kind !== "direct") throw new ConnectorError("not_found", `No direct connection has the id ${id}.`);
+      drop(id);
+      await commit(() => put(stored.entry));
+      log.info(`Removed direct rendezvous ${id}.`);
+    },
+    getDirect(id) {
+      const entry = entries.get(id)?.entry;
+      return entry?.kind === "direct" ? entry.direct : undefined;
+    },
+  };
+}
+
+function entryId(entry: Entry): string {
+  return entry.kind === "mapping" ? entry.mapping.id : entry.direct.id;
+}
+
+function newMapping(request: MappingRequest, port1: number, port2: number): RelayMapping {
+  const base = { id: randomUUID(), port1, port2, passcode1: randomUUID() };
+  if (request.type === "public") {
+    return {
+      ...base,
+      kind: "public" satisfies MappingKind,
+      passcode2: "",
+      maxConnections1: request.maxConnections,
+      maxConnections2: 0,
+      heartbeatThreshold1: request.heartbeatThreshold,
+      heartbeatThreshold2: 0,
+    };
+  }
+  return {
+    ...base,
+    kind: "private",
+    passcode2: randomUUID(),
+    maxConnections1: request.maxConnections1,
+    maxConnections2: request.maxConnections2,
+    heartbeatThreshold1: request.heartbeatThreshold1,
+    heartbeatThreshold2: request.heartbeatThreshold2,
+  };
+}

@@ -1,0 +1,110 @@
+// The contract between the control plane (API, daemon) and the relay engine that moves the bytes.
+import type { Clock } from "../clock.ts";
+import type { Logger } from "../log.ts";
+
+export type MappingKind = "public" | "private";
+
+/** What the engine needs to serve one mapping: two ports, their passcodes and limits. */
+export interface RelayMapping {
+  id: string;
+  kind: MappingKind;
+  /** Agent side (passcode1). */
+  port1: number;
+  /** Public side for a public mapping; the second agent side for a private one. */
+  port2: number;
+  passcode1: string;
+  /** Empty for a public mapping. */
+  passcode2: string;
+  maxConnections1: number;
+  /** Means nothing for a public mapping (stored as 0). */
+  maxConnections2: number;
+  /** Milliseconds without a read after which an agent connection is closed; 0 = never. */
+  heartbeatThreshold1: number;
+  heartbeatThreshold2: number;
+}
+
+/** PEM certificate and key; the engine speaks TLS on every relay port when given one. */
+export interface TlsMaterial {
+  cert: string;
+  key: string;
+}
+
+/** What one listening port of a mapping is doing right now. */
+export interface PortState {
+  port: number;
+  /** The listener is bound and accepting. */
+  active: boolean;
+  /** Connections accepted that have not finished their handshake (TLS and passcode). */
+  pending: number;
+  /** Agent connections that presented the right passcode and are open (agent ports). */
+  authorized: number;
+  /** Public clients bound to an agent connection (public port2). */
+  bound: number;
+  /** Public clients held while no agent connection is free (public port2). */
+  waiting: number;
+  /** Payload bytes read from this port's connections. */
+  bytesIn: number;
+  /** Payload bytes written to this port's connections. */
+  bytesOut: number;
+  /** Connections refused because of a wrong passcode / handshake timeout / maxconnections. */
+  rejectedPasscode: number;
+  rejectedTimeout: number;
+  rejectedLimit: number;
+  heartbeatTimeouts: number;
+  /** Milliseconds since the epoch of the last byte read or written; 0 = never. */
+  lastActivity: number;
+}
+
+export interface MappingState {
+  id: string;
+  kind: MappingKind;
+  port1: PortState;
+  port2: PortState;
+}
+
+export interface OpenOptions {
+  /**
+   * false (a new mapping): if either port cannot be bound, nothing stays bound and open()
+   * rejects with ConnectorError("port_in_use", { port }).
+   * true (restoring a mapping at start): a port that cannot be bound is retried every second
+   * and reported inactive meanwhile; open() resolves at once after the first attempt.
+   */
+  retry: boolean;
+}
+
+export interface Relay {
+  /** Binds both listeners of a mapping; resolves once each accepts connections (or is retrying). */
+  open(mapping: RelayMapping, options: OpenOptions): Promise<void>;
+  /** Closes both listeners and every connection of the mapping, and cancels its timers. Unknown id: no-op. */
+  close(id: string): void;
+  /** Live state of one mapping; undefined for an unknown id. */
+  state(id: string): MappingState | undefined;
+  /** Live state of all mappings. */
+  states(): MappingState[];
+  /** New certificate and key for connections accepted from now on (settings reload). */
+  setTls(tls: TlsMaterial): void;
+  /**
+   * Stops accepting on every port, ends every connection after flushing what was already read,
+   * and resolves when all sockets are closed or `graceMs` has passed (then the rest are dropped).
+   */
+  shutdown(graceMs: number): Promise<void>;
+}
+
+export interface RelayOptions {
+  log: Logger;
+  clock: Clock;
+  /** Plain TCP when undefined (dev mode). */
+  tls?: TlsMaterial;
+  /** Address the listeners bind; "0.0.0.0" by default (all interfaces), "127.0.0.1" in tests. */
+  hostname?: string;
+  /** Passcode and TLS handshake deadline after accept, ms. Default 10,000. */
+  handshakeTimeoutMs?: number;
+  /** How long a public client is held while no agent connection is free, ms. Default 10,000. */
+  holdTimeoutMs?: number;
+  /** Retry interval for ports that cannot be bound at restore, ms. Default 1,000. */
+  bindRetryMs?: number;
+  /** Payload held for an absent private peer before reading stops, bytes. Default 1 MiB. */
+  privateHoldBytes?: number;
+  /** Connections still in their handshake allowed per port. Default 256. */
+  maxPendingPerPort?: number;
+}
