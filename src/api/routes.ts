@@ -4,7 +4,8 @@ import type { Clock } from "../clock.ts";
 import { ConnectorError } from "../errors.ts";
 import type { Rendezvous } from "../mappings/direct.ts";
 import type { MappingService } from "../mappings/service.ts";
-import type { MappingState, PortState, RelayMapping } from "../relay/types.ts";
+import { describeMapping, liveCounts } from "../mappings/report.ts";
+import type { PortState } from "../relay/types.ts";
 import type { Fields } from "./body.ts";
 import { optionalText, parseMappingRequest, requireText } from "./inputs.ts";
 
@@ -134,38 +135,6 @@ export function createRoutes(deps: RouteDeps): Map<string, Route> {
       },
     }],
   ]);
-}
-
-/** A mapping as mapping/list shows it: never its passcodes. */
-function describeMapping(m: RelayMapping, state: MappingState | undefined) {
-  return {
-    id: m.id,
-    type: m.kind,
-    port1: m.port1,
-    port2: m.port2,
-    maxconnectionsport1: m.maxConnections1,
-    maxconnectionsport2: m.maxConnections2,
-    heartbeatabsencethresholdport1: m.heartbeatThreshold1,
-    heartbeatabsencethresholdport2: m.heartbeatThreshold2,
-    ...liveCounts(state),
-  };
-}
-
-/** Connection and byte counts of a mapping, added to status and list answers. */
-function liveCounts(state: MappingState | undefined) {
-  if (state === undefined) return {};
-  const { port1, port2 } = state;
-  return {
-    active1: port1.active,
-    active2: port2.active,
-    agents1: port1.authorized,
-    agents2: port2.authorized,
-    clients: port2.bound,
-    waiting: port2.waiting,
-    bytesin: port1.bytesIn + port2.bytesIn,
-    bytesout: port1.bytesOut + port2.bytesOut,
-    lastactivity: Math.max(port1.lastActivity, port2.lastActivity),
-  };
 }
 
 function portValue(value: unknown): string | number {

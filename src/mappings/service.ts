@@ -26,6 +26,7 @@ export interface MappingService {
   state(id: string): MappingState | undefined;
   /** Port mappings only; direct records are not counted. */
   readonly count: number;
+  readonly directCount: number;
   readonly availablePorts: number;
   readonly totalPorts: number;
   addDirect(): Promise<DirectRecord>;
@@ -146,6 +147,9 @@ export async function createMappingService(options: MappingServiceOptions, resto
     state: (id) => relay.state(id),
     get count() {
       return mappingCount;
+    },
+    get directCount() {
+      return entries.size - mappingCount;
     },
     get availablePorts() {
       return pool.available;

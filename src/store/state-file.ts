@@ -70,9 +70,9 @@ export function createStateWriter(path: string, snapshot: () => string[]): State
   let next: Promise<void> | undefined;
 
   async function writeOnce(): Promise<void> {
-    const body = `{"mappings":[${snapshot().join(",")}]}\n`;
     let handle;
     try {
+      const body = `{"mappings":[${snapshot().join(",")}]}\n`;
       handle = await open(temp, "w", 0o600);
       await handle.writeFile(body);
       await handle.sync();

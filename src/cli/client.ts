@@ -1,0 +1,57 @@
+// How the command line reaches the running daemon: the API address and trust come from the settings file.
+import { readFileSync } from "node:fs";
+import { isIPv6 } from "node:net";
+import type { Settings } from "../config/load.ts";
+import { ConnectorError } from "../errors.ts";
+
+export interface DaemonClient {
+  readonly url: string;
+  /** POSTs form fields to an API path; rejects with ConnectorError("not_running") when nothing answers. */
+  call(path: string, fields?: Record<string, string>): Promise<Record<string, unknown>>;
+}
+
+/** "0.0.0.0" (and "::") in the settings mean this machine. */
+export function apiHost(address: string): string {
+  if (address === "0.0.0.0" || address === "") return "127.0.0.1";
+  if (address === "::") return "[::1]";
+  return isIPv6(address) ? `[${address}]` : address;
+}
+
+export function createDaemonClient(settings: Settings, timeoutMs = 5000): DaemonClient {
+  const url = `${settings.dev ? "http" : "https"}://${apiHost(settings.address)}:${settings.apiPort}`;
+  let tls: { ca: string; checkServerIdentity: () => undefined } | undefined;
+  if (!settings.dev) {
+    // The Connector's own certificate is the only root trusted; it may not name the configured address.
+    const ca = readFileSafe(settings.certFile);
+    if (ca !== undefined) tls = { ca, checkServerIdentity: () => undefined };
+  }
+  return {
+    url,
+    async call(path, fields = {}) {
+      let response: Response;
+      try {
+        response = await fetch(`${url}${path}`, {
+          method: "POST",
+          headers: { "content-type": "application/x-www-form-urlencoded" },
+          body: new URLSearchParams(fields).toString(),
+          signal: AbortSignal.timeout(timeoutMs),
+          tls,
+        } as RequestInit);
+      } catch (error) {
+        throw new ConnectorError("not_running", `No Connector answers at ${url} (${(error as Error).message}).`, { cause: error });
+      }
+      const body = (await response.json().catch(() => undefined)) as Record<string, unknown> | undefined;
+      if (body === undefined) throw new ConnectorError("internal", `The service at ${url} did not answer like a Connector (HTTP ${response.status}).`);
+      if (typeof body.errormessage === "string") throw new ConnectorError("internal", `The Connector answered: ${body.errormessage}`);
+      return body;
+    },
+  };
+}
+
+function readFileSafe(path: string): string | undefined {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return undefined; // without the certificate the system roots are tried
+  }
+}

@@ -1,0 +1,82 @@
+// `iofog-connector start`: the daemon in the foreground, as systemd runs it.
+import { readFileSync } from "node:fs";
+import { defineCommand } from "citty";
+import { createDaemonClient } from "./client.ts";
+import { startDaemon } from "../daemon.ts";
+import { ConnectorError } from "../errors.ts";
+import { createLogger } from "../log.ts";
+import type { Settings } from "../config/load.ts";
+import { configArg, EXIT_OK, report, settingsFrom, type Io } from "./settings-arg.ts";
+
+export function startCommand(io: Io) {
+  return defineCommand({
+    meta: { name: "start", description: "Run the Connector in the foreground" },
+    args: configArg,
+    async run({ args }) {
+      let settings: Settings;
+      try {
+        settings = settingsFrom(args);
+        if (await alreadyRunning(settings)) {
+          io.out("Connector is already running.");
+          return EXIT_OK;
+        }
+        checkPrivilegedPort(settings.apiPort);
+      } catch (error) {
+        return report(error, io);
+      }
+      let log;
+      try {
+        log = createLogger({ level: settings.logLevel, format: settings.logFormat, logDir: settings.logDir });
+      } catch (error) {
+        return report(new ConnectorError("config", `The log directory ${settings.logDir} cannot be written (${(error as NodeJS.ErrnoException).code ?? String(error)}); set "logDir" in ${settings.file}.`), io);
+      }
+      let daemon;
+      try {
+        daemon = await startDaemon({ settings, log });
+      } catch (error) {
+        log.error(error instanceof Error ? error.message : String(error));
+        log.close();
+        return report(error, { out: () => {}, err: () => {} });
+      }
+      const stop = () => void daemon.stop();
+      process.on("SIGTERM", stop);
+      process.on("SIGINT", stop);
+      process.on("SIGHUP", () => log.warn("SIGHUP received; restart the Connector to apply changed settings."));
+      await daemon.stopped;
+      process.off("SIGTERM", stop);
+      process.off("SIGINT", stop);
+      return EXIT_OK;
+    },
+  });
+}
+
+async function alreadyRunning(settings: Settings): Promise<boolean> {
+  try {
+    const body = await createDaemonClient(settings, 2000).call("/api/v2/status", { mappingid: "all" });
+    return body.status === "running";
+  } catch {
+    return false; // nothing (or nothing like a Connector) answers: this instance may start
+  }
+}
+
+/** Ports below the unprivileged start need root or CAP_NET_BIND_SERVICE; say so before trying. */
+function checkPrivilegedPort(port: number): void {
+  if (process.getuid?.() === 0) return;
+  const unprivilegedStart = Number(readProc("/proc/sys/net/ipv4/ip_unprivileged_port_start") ?? 1024);
+  if (port >= unprivilegedStart) return;
+  const capabilities = /CapEff:\s*([0-9a-f]+)/i.exec(readProc("/proc/self/status") ?? "")?.[1];
+  const CAP_NET_BIND_SERVICE = 10n;
+  if (capabilities !== undefined && (BigInt(`0x${capabilities}`) >> CAP_NET_BIND_SERVICE) & 1n) return;
+  throw new ConnectorError(
+    "config",
+    `The API port ${port} needs root or CAP_NET_BIND_SERVICE; run the Connector as root or through its systemd unit, or set "dev": true or "apiPort" to a port above 1023.`,
+  );
+}
+
+function readProc(path: string): string | undefined {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return undefined;
+  }
+}

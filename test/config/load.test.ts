@@ -1,0 +1,119 @@
+import { describe, expect, test } from "bun:test";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { CONFIG_ENV, DEFAULT_SETTINGS_FILE, loadSettings, settingsPath } from "../../src/config/load.ts";
+import { ConnectorError } from "../../src/errors.ts";
+
+const here = import.meta.dir;
+
+/** The field each invalid file must be blamed on (empty: the file as a whole). */
+const blamed: Record<string, string> = {
+  "truncated-json.conf": "not valid JSON",
+  "missing-ports.conf": 'field "ports" is missing',
+  "missing-broker.conf": 'field "broker" is missing',
+  "missing-address.conf": 'field "address" is missing',
+  "port-too-high.conf": 'field "ports[0]"',
+  "port-zero.conf": 'field "ports[0]"',
+  "range-reversed.conf": 'field "ports[0]"',
+  "port-not-string.conf": 'field "ports[0]"',
+  "ports-not-array.conf": 'field "ports"',
+  "exclude-garbage.conf": 'field "exclude[0]"',
+  "broker-not-number.conf": 'field "broker"',
+  "broker-too-high.conf": 'field "broker"',
+  "dev-string.conf": 'field "dev"',
+  "apiport-fraction.conf": 'field "apiPort"',
+  "cidr-bad-prefix.conf": 'field "allowedControllers[0]"',
+  "loglevel-unknown.conf": 'field "logLevel"',
+  "not-an-object.conf": "must hold a JSON object",
+  "empty.conf": "not valid JSON",
+};
+
+describe("valid settings files load unchanged", () => {
+  for (const name of readdirSync(join(here, "valid"))) {
+    test(name, () => {
+      const settings = loadSettings(join(here, "valid", name));
+      expect(settings.ports.length).toBeGreaterThan(0);
+      expect(settings.broker).toBe(12345);
+    });
+  }
+
+  test("the seed example: ranges, exclude, dev mode API port and defaults next to the file", () => {
+    const file = join(here, "valid", "seed-connector-readme.conf");
+    const s = loadSettings(file);
+    expect(s.ports).toEqual([{ from: 6000, to: 6001 }, { from: 7000, to: 7002 }, { from: 30000, to: 39999 }, { from: 40000, to: 49999 }]);
+    expect(s.exclude).toEqual([{ from: 7001, to: 7001 }]);
+    expect(s.dev).toBe(true);
+    expect(s.apiPort).toBe(8080);
+    expect(s.address).toBe("127.0.0.1");
+    expect(s.stateFile).toBe(join(here, "valid", "configs.json"));
+    expect(s.certFile).toBe(join(here, "valid", "server-cert.pem"));
+    expect(s.logDir).toBe("/var/log/iofog-connector");
+    expect(s.allowedControllers).toBeUndefined();
+  });
+
+  test("without dev the API is HTTPS on 443", () => {
+    const s = loadSettings(join(here, "valid", "seed-setup-guide.conf"));
+    expect(s.dev).toBe(false);
+    expect(s.apiPort).toBe(443);
+  });
+
+  test("optional fields, with relative paths resolved next to the file", () => {
+    const s = loadSettings(join(here, "valid", "all-optional-fields.conf"));
+    expect(s.apiPort).toBe(8443);
+    expect(s.stateFile).toBe(join(here, "valid", "state/configs.json"));
+    expect(s.certFile).toBe(join(here, "valid", "tls/cert.pem"));
+    expect(s.keyFile).toBe("/etc/ssl/private/connector.pem");
+    expect(s.logDir).toBe(join(here, "valid", "logs"));
+    expect(s.allowedControllers?.map((c) => `${c.address}/${c.prefix}`)).toEqual(["10.0.0.0/8", "192.168.1.7/32", "::1/128", "fd00::/8"]);
+    expect(s.logLevel).toBe("debug");
+    expect(s.logFormat).toBe("json");
+  });
+});
+
+describe("invalid settings files are refused with one line naming the file and the field", () => {
+  const files = readdirSync(join(here, "invalid"));
+  test("every invalid file has an expectation", () => {
+    expect(files.sort()).toEqual(Object.keys(blamed).sort());
+  });
+  for (const name of files) {
+    test(name, () => {
+      const file = join(here, "invalid", name);
+      let error: unknown;
+      try {
+        loadSettings(file);
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error).toBeInstanceOf(ConnectorError);
+      const message = (error as ConnectorError).message;
+      expect((error as ConnectorError).code).toBe("config");
+      expect(message).toContain(file);
+      expect(message).toContain(blamed[name]!);
+      expect(message).not.toContain("\n");
+    });
+  }
+
+  test("a missing file says so", () => {
+    expect(() => loadSettings("/nonexistent/iofog-connector.conf")).toThrow("/nonexistent/iofog-connector.conf does not exist");
+  });
+});
+
+describe("choosing the settings file", () => {
+  test("--config wins over the environment, which wins over the default", () => {
+    expect(settingsPath("/a.conf", { [CONFIG_ENV]: "/b.conf" })).toBe("/a.conf");
+    expect(settingsPath(undefined, { [CONFIG_ENV]: "/b.conf" })).toBe("/b.conf");
+    expect(settingsPath(undefined, {})).toBe(DEFAULT_SETTINGS_FILE);
+  });
+
+  test("a relative --config resolves from the working directory", () => {
+    const dir = mkdtempSync(join(tmpdir(), "iofog-settings-"));
+    try {
+      writeFileSync(join(dir, "c.conf"), '{"ports":["6000"],"broker":1,"address":"0.0.0.0","dev":true}');
+      const s = loadSettings(join(dir, "c.conf"));
+      expect(s.stateFile).toBe(join(dir, "configs.json"));
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
+  });
+});

@@ -1,0 +1,149 @@
+import { describe, expect, test } from "bun:test";
+import { chmodSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { ConnectorError } from "../../src/errors.ts";
+import { fromRecord, toRecord, type Entry } from "../../src/store/schema.ts";
+import { createStateWriter, encodeEntry, loadState } from "../../src/store/state-file.ts";
+import { tempDir } from "../support/temp-dir.ts";
+
+/** As the Java Connector 1.x wrote it: numbers as strings and numbers, a direct record with port1 0. */
+const JAVA_FILE = `{"mappings":[
+ {"id":"2ae8ff72-7c61-4d9b-9d2b-3f0a1c2b4d5e","port1":"32768","port2":32769,"maxconnectionsport1":"60","maxconnectionsport2":"60",
+  "passcodeport1":"0b403b65-1111-4222-8333-944455556666","passcodeport2":"","heartbeatabsencethresholdport1":"200000","heartbeatabsencethresholdport2":0},
+ {"id":"7d3c9e1a-0000-4000-8000-000000000001","port1":40001,"port2":40002,"maxconnectionsport1":1,"maxconnectionsport2":1,
+  "passcodeport1":"aaaaaaaa-1111-4222-8333-944455556666","passcodeport2":"bbbbbbbb-1111-4222-8333-944455556666",
+  "heartbeatabsencethresholdport1":200000,"heartbeatabsencethresholdport2":200000},
+ {"id":"d1","port1":0,"port2":0,"maxconnectionsport1":0,"maxconnectionsport2":0,"passcodeport1":"passkey-1","passcodeport2":"",
+  "heartbeatabsencethresholdport1":0,"heartbeatabsencethresholdport2":0}
+]}`;
+
+describe("loading configs.json", () => {
+  test("a file written by the Java Connector loads: public, private and direct", () => {
+    using dir = tempDir();
+    writeFileSync(dir.file("configs.json"), JAVA_FILE);
+    const entries = loadState(dir.file("configs.json"));
+    expect(entries).toHaveLength(3);
+    const [pub, priv, direct] = entries as [Entry, Entry, Entry];
+    expect(pub).toEqual({
+      kind: "mapping",
+      mapping: {
+        id: "2ae8ff72-7c61-4d9b-9d2b-3f0a1c2b4d5e", kind: "public", port1: 32768, port2: 32769,
+        passcode1: "0b403b65-1111-4222-8333-944455556666", passcode2: "",
+        maxConnections1: 60, maxConnections2: 60, heartbeatThreshold1: 200000, heartbeatThreshold2: 0,
+      },
+    });
+    expect(priv.kind === "mapping" && priv.mapping.kind).toBe("private");
+    expect(direct).toEqual({ kind: "direct", direct: { id: "d1", passkey: "passkey-1" } });
+  });
+
+  test("missing or blank file is the empty state", () => {
+    using dir = tempDir();
+    expect(loadState(dir.file("none.json"))).toEqual([]);
+    writeFileSync(dir.file("blank.json"), "\n");
+    expect(loadState(dir.file("blank.json"))).toEqual([]);
+    writeFileSync(dir.file("empty.json"), '{"mappings":[]}');
+    expect(loadState(dir.file("empty.json"))).toEqual([]);
+  });
+
+  const corrupt: Record<string, string> = {
+    "truncated JSON": '{"mappings":[{"id":"a","port1":1',
+    "no mapping list": '{"maps":[]}',
+    "a port that is not a number": '{"mappings":[{"id":"a","port1":"x","port2":2,"passcodeport1":"p"}]}',
+    "a negative number": '{"mappings":[{"id":"a","port1":1,"port2":2,"passcodeport1":"p","maxconnectionsport1":-1}]}',
+    "a fractional number": '{"mappings":[{"id":"a","port1":1,"port2":2,"passcodeport1":"p","maxconnectionsport1":1.5}]}',
+    "a duplicated id": '{"mappings":[{"id":"a","port1":1,"port2":2,"passcodeport1":"p"},{"id":"a","port1":3,"port2":4,"passcodeport1":"q"}]}',
+    "a port shared by two mappings": '{"mappings":[{"id":"a","port1":1,"port2":2,"passcodeport1":"p"},{"id":"b","port1":2,"port2":4,"passcodeport1":"q"}]}',
+    "no passcode": '{"mappings":[{"id":"a","port1":1,"port2":2}]}',
+  };
+  for (const [what, text] of Object.entries(corrupt)) {
+    test(`a corrupt file (${what}) is refused and left as it is`, () => {
+      using dir = tempDir();
+      const file = dir.file("configs.json");
+      writeFileSync(file, text);
+      let error: unknown;
+      try {
+        loadState(file);
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error).toBeInstanceOf(ConnectorError);
+      expect((error as ConnectorError).code).toBe("state");
+      expect((error as ConnectorError).message).toContain(file);
+      expect((error as ConnectorError).message).toContain("left as it is");
+      expect(readFileSync(file, "utf8")).toBe(text);
+    });
+  }
+
+  test("an unreadable file is refused", () => {
+    if (process.getuid?.() === 0) return; // root reads any file; permissions cannot be tested here
+    using dir = tempDir();
+    writeFileSync(dir.file("configs.json"), "{}");
+    chmodSync(dir.file("configs.json"), 0);
+    expect(() => loadState(dir.file("configs.json"))).toThrow("cannot be read");
+  });
+});
+
+describe("writing configs.json", () => {
+  const entry = (i: number): Entry => fromRecord({
+    id: `id-${i}`, port1: 1000 + 2 * i, port2: 1001 + 2 * i, maxconnectionsport1: 60, maxconnectionsport2: 0,
+    passcodeport1: `pass-${i}`, passcodeport2: "", heartbeatabsencethresholdport1: 200000, heartbeatabsencethresholdport2: 0,
+  });
+
+  test("round trip: what is written loads back the same, with maxconnectionsport2 as given", async () => {
+    using dir = tempDir();
+    const entries = [entry(1), entry(2)];
+    if (entries[1]!.kind === "mapping") entries[1]!.mapping.maxConnections2 = 7;
+    const writer = createStateWriter(dir.file("configs.json"), () => entries.map(encodeEntry));
+    await writer.persist();
+    expect(loadState(dir.file("configs.json"))).toEqual(entries);
+    const json = JSON.parse(readFileSync(dir.file("configs.json"), "utf8"));
+    expect(json.mappings[1]).toEqual(toRecord(entries[1]!));
+    expect(json.mappings[1].maxconnectionsport2).toBe(7);
+    expect(readdirSync(dir.path)).toEqual(["configs.json"]);
+  });
+
+  test("concurrent persists share writes and every change is in the file once its promise resolves", async () => {
+    using dir = tempDir();
+    const entries: Entry[] = [];
+    let writes = 0;
+    const writer = createStateWriter(dir.file("configs.json"), () => {
+      writes++;
+      return entries.map(encodeEntry);
+    });
+    await Promise.all(
+      Array.from({ length: 200 }, async (_, i) => {
+        entries.push(entry(i));
+        await writer.persist();
+        const ids = loadState(dir.file("configs.json")).map((e) => (e.kind === "mapping" ? e.mapping.id : ""));
+        expect(ids).toContain(`id-${i}`);
+      }),
+    );
+    expect(loadState(dir.file("configs.json"))).toHaveLength(200);
+    expect(writes).toBeLessThan(200);
+  });
+
+  test("a write into a missing directory fails with a storage error and leaves no temporary file", async () => {
+    using dir = tempDir();
+    const writer = createStateWriter(dir.file("gone/configs.json"), () => [encodeEntry(entry(1))]);
+    const error = await writer.persist().catch((e) => e);
+    expect(error).toBeInstanceOf(ConnectorError);
+    expect(error.code).toBe("storage");
+    expect(error.message).toContain("could not be written");
+    expect(readdirSync(dir.path)).toEqual([]);
+  });
+
+  test("the old file stays whole when a write fails", async () => {
+    using dir = tempDir();
+    const file = dir.file("configs.json");
+    writeFileSync(file, JAVA_FILE);
+    let fail = true;
+    const writer = createStateWriter(file, () => {
+      if (fail) throw Object.assign(new Error("disk full"), { code: "ENOSPC" });
+      return [];
+    });
+    expect((await writer.persist().catch((e) => e)).code).toBe("storage");
+    expect(readFileSync(file, "utf8")).toBe(JAVA_FILE);
+    fail = false;
+    await writer.persist();
+    expect(loadState(file)).toEqual([]);
+  });
+});
