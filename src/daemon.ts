@@ -73,9 +73,10 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         connections,
       };
     };
-    const report = () => {
+    const report = (json: boolean) => {
       const head: StatusSummary = { status: "running", version: VERSION, mappings: service.count, availablePorts: service.availablePorts, ...summary() };
-      return formatReport(head, service.list().map((m) => describeMapping(m, service.state(m.id))), clock.now());
+      const rows = service.list().map((m) => describeMapping(m, service.state(m.id)));
+      return json ? JSON.stringify({ ...head, list: rows }) : formatReport(head, rows, clock.now());
     };
     let stopping: Promise<void> | undefined;
     const { promise: stopped, resolve: markStopped } = Promise.withResolvers<void>();

@@ -31,8 +31,8 @@ export interface RouteDeps {
   version: string;
   /** The broker port from the settings, reported by direct/add. */
   broker: number;
-  /** The text `commandline status` and `iofog-connector status` print. */
-  statusText(): string;
+  /** The report of `commandline status` and `iofog-connector status`; JSON when `params` is "json". */
+  statusText(json: boolean): string;
   helpText(): string;
   versionText(): string;
   /** Starts a graceful shutdown after the response is sent. */
@@ -91,7 +91,7 @@ export function createRoutes(deps: RouteDeps): Map<string, Route> {
         const text = (response: string) => ({ response, timestamp: clock.now() });
         switch (command) {
           case "status":
-            return text(deps.statusText());
+            return text(deps.statusText(optionalText(fields, "params").trim() === "json"));
           case "stop":
             deps.requestStop();
             return text("Connector is stopping.");

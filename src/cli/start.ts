@@ -52,8 +52,8 @@ export function startCommand(io: Io) {
 
 async function alreadyRunning(settings: Settings): Promise<boolean> {
   try {
-    const body = await createDaemonClient(settings, 2000).call("/api/v2/status", { mappingid: "all" });
-    return body.status === "running";
+    const body = await createDaemonClient(settings, 2000).call("/api/v2/commandline", { command: "version" });
+    return typeof body.response === "string" && body.response.includes("Connector");
   } catch {
     return false; // nothing (or nothing like a Connector) answers: this instance may start
   }

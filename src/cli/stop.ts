@@ -17,7 +17,7 @@ export function stopCommand(io: Io) {
         const deadline = Date.now() + STOP_WAIT_MS;
         while (Date.now() < deadline) {
           try {
-            await client.call("/api/v2/status", { mappingid: "all" });
+            await client.call("/api/v2/commandline", { command: "version" });
           } catch {
             io.out("Connector stopped.");
             return EXIT_OK;
