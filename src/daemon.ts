@@ -60,21 +60,21 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     const service = await createMappingService({ pool, relay, stateFile: settings.stateFile, log }, restored);
     const rendezvous = createRendezvous(clock);
     const scheme = settings.dev ? "http" : "https";
-    const summary = () => {
-      const states = relay.states();
-      let connections = 0;
-      for (const { port1, port2 } of states) connections += port1.pending + port1.authorized + port2.pending + port2.authorized + port2.bound + port2.waiting;
-      return {
-        totalPorts: pool.size,
-        uptime: Math.floor((clock.now() - startedAt) / 1000),
-        mode: settings.dev ? "dev mode, plain TCP" : "TLS",
-        api: `${scheme}://${settings.address}:${api?.port ?? settings.apiPort}`,
-        directs: service.directCount,
-        connections,
-      };
+    /** Cheap fields for every status call; counting connections walks every mapping, so only the report does it. */
+    const summary = () => ({
+      totalPorts: pool.size,
+      uptime: Math.floor((clock.now() - startedAt) / 1000),
+      mode: settings.dev ? "dev mode, plain TCP" : "TLS",
+      api: `${scheme}://${settings.address}:${api?.port ?? settings.apiPort}`,
+      directs: service.directCount,
+    });
+    const connections = () => {
+      let open = 0;
+      for (const { port1, port2 } of relay.states()) open += port1.pending + port1.authorized + port2.pending + port2.authorized + port2.bound + port2.waiting;
+      return open;
     };
     const report = (json: boolean) => {
-      const head: StatusSummary = { status: "running", version: VERSION, mappings: service.count, availablePorts: service.availablePorts, ...summary() };
+      const head: StatusSummary = { status: "running", version: VERSION, mappings: service.count, availablePorts: service.availablePorts, ...summary(), connections: connections() };
       const rows = service.list().map((m) => describeMapping(m, service.state(m.id)));
       return json ? JSON.stringify({ ...head, list: rows }) : formatReport(head, rows, clock.now());
     };

@@ -1,6 +1,8 @@
 // Another process holding a TCP port on 127.0.0.1, as a program that is not the Connector would.
 export interface HeldPort {
   port: number;
+  /** Ends the holding process; safe to call again (disposal calls it too). */
+  release(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
 
@@ -18,11 +20,9 @@ export async function holdPort(port: number, hostname = "0.0.0.0"): Promise<Held
     child.kill();
     throw new Error(`could not hold port ${port}`);
   }
-  return {
-    port,
-    async [Symbol.asyncDispose]() {
-      child.kill();
-      await child.exited;
-    },
+  const release = async () => {
+    child.kill("SIGKILL");
+    await child.exited;
   };
+  return { port, release, [Symbol.asyncDispose]: release };
 }
