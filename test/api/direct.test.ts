@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { loadState } from "../../src/store/state-file.ts";
-import { startTestDaemon } from "../support/daemon.ts";
+import { json, startTestDaemon } from "../support/daemon.ts";
 
 describe("direct connections", () => {
   test("direct/add: id, passkey and the broker port; stored with port1 0 and no ports taken", async () => {
@@ -38,7 +38,7 @@ describe("direct connections", () => {
         method: "POST",
         headers: { "content-type": "application/x-www-form-urlencoded", ...(forwarded ? { "x-forwarded-for": forwarded } : {}) },
         body: new URLSearchParams({ id, passkey, ip, port: "1", certificate: "" }).toString(),
-      }).then((r) => r.json());
+      }).then(json);
     await call("10.0.0.1", "203.0.113.9, 10.1.1.1");
     expect((await call("10.0.0.2")).remoteip).toBe("203.0.113.9");
   });

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { startTestDaemon } from "../support/daemon.ts";
+import { json, startTestDaemon } from "../support/daemon.ts";
 import { makeTestCert } from "../support/tls.ts";
 
 describe("HTTP rules of the API", () => {
@@ -8,7 +8,7 @@ describe("HTTP rules of the API", () => {
     for (const method of ["GET", "POST", "PUT", "DELETE"]) {
       const response = await fetch(`${d.url}/api/v2/nothing`, { method });
       expect(response.status).toBe(404);
-      const body = await response.json();
+      const body = await json(response);
       expect(body.status).toBe("error");
       expect(body.errormessage).toContain("/api/v2/nothing");
       expect(typeof body.timestamp).toBe("number");
@@ -20,7 +20,7 @@ describe("HTTP rules of the API", () => {
     for (const method of ["GET", "PUT", "DELETE", "PATCH"]) {
       const response = await fetch(`${d.url}/api/v2/status`, { method });
       expect(response.status).toBe(405);
-      expect((await response.json()).errormessage).toContain("POST");
+      expect((await json(response)).errormessage).toContain("POST");
     }
   });
 
@@ -29,7 +29,7 @@ describe("HTTP rules of the API", () => {
     const big = "mapping=" + "x".repeat(70 * 1024);
     const declared = await fetch(`${d.url}/api/v2/mapping/add`, { method: "POST", body: big, headers: { "content-type": "application/x-www-form-urlencoded" } });
     expect(declared.status).toBe(413);
-    expect((await declared.json()).errormessage).toContain("64 KiB");
+    expect((await json(declared)).errormessage).toContain("64 KiB");
     const stream = new ReadableStream({
       start(controller) {
         for (let i = 0; i < 80; i++) controller.enqueue(new TextEncoder().encode("x".repeat(1024)));
@@ -46,7 +46,7 @@ describe("HTTP rules of the API", () => {
     for (const body of ["[1]", "\"text\"", "{nope", "null"]) {
       const response = await fetch(`${d.url}/api/v2/mapping/add`, { method: "POST", body, headers: { "content-type": "application/json" } });
       expect(response.status).toBe(400);
-      expect((await response.json()).errormessage.length).toBeGreaterThan(0);
+      expect((await json(response)).errormessage.length).toBeGreaterThan(0);
     }
   });
 
@@ -75,7 +75,7 @@ describe("HTTPS outside dev mode", () => {
       headers: { "content-type": "application/x-www-form-urlencoded" },
       tls: { ca: cert.cert },
     } as RequestInit);
-    expect((await response.json()).status).toBe("running");
+    expect((await json(response)).status).toBe("running");
     const plain = await fetch(d.url.replace("https", "http") + "/api/v2/status", { method: "POST", body: "mappingid=all" }).then(
       (r) => r.status,
       () => "refused",

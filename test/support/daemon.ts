@@ -98,3 +98,6 @@ export async function canConnect(port: number): Promise<boolean> {
     return false;
   }
 }
+
+/** A response body as loosely typed JSON, for assertions. */
+export const json = (response: Response): Promise<any> => response.json();
