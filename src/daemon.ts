@@ -1,21 +1,22 @@
-// Wires the parts into a running Connector: settings → state → pool → relay → registry → API.
+// Wires the parts into a running Connector: settings → state → pool → relay → registry → API, and reloads on SIGHUP.
+import { createAccessList, type AccessList } from "./api/access.ts";
+import { createRoutes } from "./api/routes.ts";
+import { startApiServer, type ApiServer } from "./api/server.ts";
+import { helpText, versionText } from "./cli/texts.ts";
 import { systemClock, type Clock } from "./clock.ts";
-import type { Settings } from "./config/load.ts";
+import { loadSettings, type Settings } from "./config/load.ts";
 import { formatRange, type PortRange } from "./config/ranges.ts";
 import { loadTls } from "./config/tls.ts";
-import { createAccessList } from "./api/access.ts";
-import { startApiServer, type ApiServer } from "./api/server.ts";
-import { createRoutes } from "./api/routes.ts";
 import type { ClosableLogger } from "./log.ts";
 import { createRendezvous } from "./mappings/direct.ts";
 import { describeMapping, formatReport, type StatusSummary } from "./mappings/report.ts";
 import { createMappingService, type MappingService } from "./mappings/service.ts";
+import { createMetrics, METRICS_CONTENT_TYPE } from "./metrics/metrics.ts";
 import { readProcFiles, unreservedEphemeral, type ProcFiles } from "./ports/ephemeral.ts";
 import { createPortPool } from "./ports/pool.ts";
 import { createRelay } from "./relay/index.ts";
 import type { Relay } from "./relay/types.ts";
 import { loadState } from "./store/state-file.ts";
-import { helpText, versionText } from "./cli/texts.ts";
 import { VERSION } from "./version.ts";
 
 export interface DaemonOptions {
@@ -32,7 +33,13 @@ export interface DaemonOptions {
 
 export interface Daemon {
   readonly apiPort: number;
+  readonly metricsPort: number | undefined;
   readonly service: MappingService;
+  /**
+   * Re-reads the settings file and applies what can change while running: certificate and key,
+   * allowedControllers, logLevel. On any error the old values stay and the reason is logged.
+   */
+  reload(): boolean;
   /** Graceful shutdown: stop accepting, flush pairs, close the log. Safe to call twice. */
   stop(): Promise<void>;
   /** Resolves once the daemon has stopped, whoever asked. */
@@ -50,48 +57,54 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const restored = loadState(settings.stateFile);
   const pool = createPortPool({ ranges: settings.ports, exclude: settings.exclude });
   warnEphemeral(pool.ranges(), options.proc ?? readProcFiles(), log);
-  if (tls && tls.validTo - clock.now() < 30 * 86_400_000) {
-    log.warn(`The certificate in ${settings.certFile} expires on ${new Date(tls.validTo).toISOString()}.`);
-  }
+  if (tls) warnExpiry(tls.validTo, settings.certFile, clock, log);
 
+  const metrics = createMetrics({ version: VERSION, startedAt });
   const relay: Relay = createRelay({ log, clock, tls: tls?.material, hostname });
-  let api: ApiServer | undefined;
+  const servers: ApiServer[] = [];
   try {
-    const service = await createMappingService({ pool, relay, stateFile: settings.stateFile, log }, restored);
-    const rendezvous = createRendezvous(clock);
+    const service = await createMappingService(
+      { pool, relay, stateFile: settings.stateFile, log, onStateWrite: metrics.recordStateWrite },
+      restored,
+    );
     const scheme = settings.dev ? "http" : "https";
-    /** Cheap fields for every status call; counting connections walks every mapping, so only the report does it. */
     const summary = () => ({
       totalPorts: pool.size,
       uptime: Math.floor((clock.now() - startedAt) / 1000),
       mode: settings.dev ? "dev mode, plain TCP" : "TLS",
-      api: `${scheme}://${settings.address}:${api?.port ?? settings.apiPort}`,
+      api: `${scheme}://${settings.address}:${servers[0]?.port ?? settings.apiPort}`,
       directs: service.directCount,
     });
-    const connections = () => {
-      let open = 0;
-      for (const { port1, port2 } of relay.states()) open += port1.pending + port1.authorized + port2.pending + port2.authorized + port2.bound + port2.waiting;
-      return open;
-    };
     const report = (json: boolean) => {
-      const head: StatusSummary = { status: "running", version: VERSION, mappings: service.count, availablePorts: service.availablePorts, ...summary(), connections: connections() };
+      const states = relay.states();
+      let connections = 0;
+      for (const { port1, port2 } of states) connections += port1.pending + port1.authorized + port2.pending + port2.authorized + port2.bound + port2.waiting;
+      const head: StatusSummary = { status: "running", version: VERSION, mappings: service.count, availablePorts: service.availablePorts, ...summary(), connections };
       const rows = service.list().map((m) => describeMapping(m, service.state(m.id)));
       return json ? JSON.stringify({ ...head, list: rows }) : formatReport(head, rows, clock.now());
     };
+    const scrape = () =>
+      new Response(
+        metrics.render({ states: relay.states(), mappings: service.count, directs: service.directCount, portsFree: pool.available, portsTotal: pool.size }),
+        { headers: { "content-type": METRICS_CONTENT_TYPE } },
+      );
+
     let stopping: Promise<void> | undefined;
     const { promise: stopped, resolve: markStopped } = Promise.withResolvers<void>();
     const stop = () =>
       (stopping ??= (async () => {
         log.info("Connector is stopping.");
-        await api?.stop();
+        for (const server of servers) await server.stop();
         await relay.shutdown(options.shutdownGraceMs ?? 5000);
         log.info("Connector stopped.");
         log.close();
         markStopped();
       })());
+
+    let controllers: AccessList = createAccessList(settings.allowedControllers);
     const routes = createRoutes({
       service,
-      rendezvous,
+      rendezvous: createRendezvous(clock),
       clock,
       version: VERSION,
       broker: settings.broker,
@@ -101,18 +114,52 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       requestStop: () => void setTimeout(stop, 10),
       summary,
     });
-    const controllers = createAccessList(settings.allowedControllers);
-    api = startApiServer({ port: settings.apiPort, hostname, tls: tls?.material, routes, controllers: () => controllers, clock, log });
+    const gets = new Map([["/metrics", scrape]]);
+    servers.push(startApiServer({
+      port: settings.apiPort, hostname, tls: tls?.material, routes, gets, controllers: () => controllers, clock, log, onRequest: metrics.recordApi,
+    }));
+    if (settings.metricsPort !== undefined) {
+      const anyone = createAccessList(undefined);
+      servers.push(startApiServer({ port: settings.metricsPort, hostname: "127.0.0.1", routes: new Map(), gets, controllers: () => anyone, clock, log }));
+    }
     log.info(
-      `Connector ${VERSION} started: ${service.count} mappings, ${pool.available} of ${pool.size} ports free, API ${scheme} on port ${api.port}${settings.dev ? " (dev mode)" : ""}.`,
+      `Connector ${VERSION} started: ${service.count} mappings, ${pool.available} of ${pool.size} ports free, API ${scheme} on port ${servers[0]!.port}${settings.dev ? " (dev mode)" : ""}.`,
     );
-    const apiPort = api.port;
-    return { apiPort, service, stop, stopped };
+
+    const reload = () => {
+      try {
+        const next = loadSettings(settings.file);
+        const nextTls = next.dev ? undefined : loadTls(next.certFile, next.keyFile, clock.now());
+        const nextControllers = createAccessList(next.allowedControllers);
+        if (nextTls && !settings.dev) {
+          relay.setTls(nextTls.material);
+          servers[0]!.setTls(nextTls.material);
+          warnExpiry(nextTls.validTo, next.certFile, clock, log);
+        }
+        controllers = nextControllers;
+        log.setLevel(next.logLevel);
+        const fixed = (["ports", "exclude", "dev", "apiPort", "stateFile", "logDir", "broker"] as const).filter(
+          (key) => JSON.stringify(next[key]) !== JSON.stringify(settings[key]),
+        );
+        if (fixed.length > 0) log.warn(`Settings reloaded; ${fixed.join(", ")} changed and take effect after a restart.`);
+        else log.info("Settings reloaded: certificate, allowedControllers and logLevel applied.");
+        return true;
+      } catch (error) {
+        log.error(`Reload failed, the previous settings stay in force: ${error instanceof Error ? error.message : String(error)}`);
+        return false;
+      }
+    };
+
+    return { apiPort: servers[0]!.port, metricsPort: servers[1]?.port, service, reload, stop, stopped };
   } catch (error) {
-    await api?.stop();
+    for (const server of servers) await server.stop();
     await relay.shutdown(0);
     throw error;
   }
+}
+
+function warnExpiry(validTo: number, file: string, clock: Clock, log: ClosableLogger): void {
+  if (validTo - clock.now() < 30 * 86_400_000) log.warn(`The certificate in ${file} expires on ${new Date(validTo).toISOString()}.`);
 }
 
 function warnEphemeral(pool: PortRange[], proc: ProcFiles | undefined, log: ClosableLogger): void {
@@ -121,9 +168,10 @@ function warnEphemeral(pool: PortRange[], proc: ProcFiles | undefined, log: Clos
   if (overlap.length === 0) return;
   const count = overlap.reduce((sum, r) => sum + r.to - r.from + 1, 0);
   const list = overlap.map(formatRange).join(",");
+  const shown = list.length > 200 ? `${list.slice(0, 200)}…` : list;
   log.warn(
-    `${count} pool ports (${list.length > 200 ? `${list.slice(0, 200)}…` : list}) lie in the kernel's ephemeral port range ` +
-      `(${proc.localPortRange.trim().replace(/\s+/, "-")}) and are not reserved: outgoing connections may hold them and mappings then skip them. ` +
-      `Reserve them with: sysctl -w net.ipv4.ip_local_reserved_ports=${list.length > 200 ? "<ranges>" : list}`,
+    `${count} pool ports (${shown}) lie in the kernel's ephemeral port range (${proc.localPortRange.trim().replace(/\s+/, "-")}) ` +
+      "and are not reserved: outgoing connections may hold them, and mappings then skip them. " +
+      `Reserve them: sysctl -w net.ipv4.ip_local_reserved_ports=${list.length > 200 ? "<the ranges above>" : list} (see the README).`,
   );
 }

@@ -20,6 +20,8 @@ export interface ApiServerOptions {
   log: Logger;
   /** Extra GET endpoints (metrics). */
   gets?: Map<string, (request: Request) => Response | Promise<Response>>;
+  /** Told of every request: the endpoint (or "unknown"), the status and the seconds it took. */
+  onRequest?: (endpoint: string, status: number, seconds: number) => void;
 }
 
 export interface ApiServer {
@@ -52,9 +54,9 @@ export function startApiServer(options: ApiServerOptions): ApiServer {
     return jsonResponse(await route.handle({ fields, peer, remoteIp: forwarded || peer }));
   }
 
-  const serve = (tls: TlsMaterial | undefined) =>
+  const serve = (tls: TlsMaterial | undefined, port: number) =>
     Bun.serve({
-      port: options.port,
+      port,
       hostname: options.hostname,
       tls: tls && { cert: tls.cert, key: tls.key },
       // Bodies are counted in readFields so that an oversized one gets the JSON error body; this is a backstop.
@@ -62,12 +64,20 @@ export function startApiServer(options: ApiServerOptions): ApiServer {
       idleTimeout: 30,
       development: false,
       async fetch(request, server) {
+        const began = performance.now();
+        let response: Response;
         try {
-          return await handle(request, server);
+          response = await handle(request, server);
         } catch (error) {
           if (!(error instanceof ConnectorError) || error.code === "internal") log.error(`API ${request.method} ${new URL(request.url).pathname} failed:`, error);
-          return errorResponse(error, clock.now());
+          response = errorResponse(error, clock.now());
         }
+        if (options.onRequest) {
+          const path = new URL(request.url).pathname.replace(/\/+$/, "");
+          const known = routes.has(path) || gets.has(path);
+          options.onRequest(known ? path : "unknown", response.status, (performance.now() - began) / 1000);
+        }
+        return response;
       },
       error(error) {
         log.error("API request failed:", error);
@@ -77,7 +87,7 @@ export function startApiServer(options: ApiServerOptions): ApiServer {
 
   let server: Server<undefined>;
   try {
-    server = serve(options.tls);
+    server = serve(options.tls, options.port);
   } catch (error) {
     throw bindError(options.port, error);
   }
@@ -86,7 +96,12 @@ export function startApiServer(options: ApiServerOptions): ApiServer {
       return server.port ?? options.port;
     },
     setTls(tls) {
-      server.reload({ tls: { cert: tls.cert, key: tls.key } } as never);
+      // Bun cannot swap the certificate of a live listener, so the listener is replaced: requests in
+      // flight finish on the old one, and the port is rebound at once with the new pair.
+      const old = server;
+      const port = old.port ?? options.port;
+      void old.stop(false);
+      server = serve(tls, port);
     },
     async stop() {
       await server.stop(true);

@@ -41,10 +41,12 @@ export function startCommand(io: Io) {
       const stop = () => void daemon.stop();
       process.on("SIGTERM", stop);
       process.on("SIGINT", stop);
-      process.on("SIGHUP", () => log.warn("SIGHUP received; restart the Connector to apply changed settings."));
+      const reload = () => void daemon.reload();
+      process.on("SIGHUP", reload);
       await daemon.stopped;
       process.off("SIGTERM", stop);
       process.off("SIGINT", stop);
+      process.off("SIGHUP", reload);
       return EXIT_OK;
     },
   });

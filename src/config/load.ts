@@ -20,6 +20,8 @@ export interface Settings {
   address: string;
   dev: boolean;
   apiPort: number;
+  /** Also serve GET /metrics in plain HTTP on 127.0.0.1 at this port. */
+  metricsPort?: number;
   stateFile: string;
   certFile: string;
   keyFile: string;
@@ -75,6 +77,7 @@ export function parseSettings(json: unknown, file: string): Settings {
     address: input.address,
     dev: input.dev,
     apiPort: input.apiPort ?? (input.dev ? 8080 : 443),
+    metricsPort: input.metricsPort,
     stateFile: at(input.stateFile, "configs.json"),
     certFile: at(input.certFile, "server-cert.pem"),
     keyFile: at(input.keyFile, "server-key.pem"),

@@ -36,6 +36,7 @@ export const Settings = v.object({
   address: v.pipe(v.string("must be an IP address or host name"), v.nonEmpty("must not be empty")),
   dev: v.optional(v.boolean("must be true or false"), false),
   apiPort: v.optional(Port),
+  metricsPort: v.optional(Port),
   stateFile: v.optional(PathField),
   certFile: v.optional(PathField),
   keyFile: v.optional(PathField),

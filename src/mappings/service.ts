@@ -44,6 +44,8 @@ export interface MappingServiceOptions {
   relay: Relay;
   stateFile: string;
   log: Logger;
+  /** Told of every state-file write and how long it took. */
+  onStateWrite?: (ok: boolean, seconds: number) => void;
 }
 
 /**
@@ -53,7 +55,11 @@ export interface MappingServiceOptions {
 export async function createMappingService(options: MappingServiceOptions, restored: Entry[]): Promise<MappingService> {
   const { pool, relay, log } = options;
   const entries = new Map<string, Stored>();
-  const writer = createStateWriter(options.stateFile, () => Array.from(entries.values(), (stored) => stored.encoded));
+  const writer = createStateWriter(
+    options.stateFile,
+    () => Array.from(entries.values(), (stored) => stored.encoded),
+    options.onStateWrite,
+  );
   let mappingCount = 0;
 
   const put = (entry: Entry) => {

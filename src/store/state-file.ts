@@ -63,7 +63,11 @@ export interface StateWriter {
  * Writes `snapshot()` to `path` atomically: a temporary file in the same directory, fsync, rename
  * over the old file, fsync the directory. A crash at any point leaves the old or the new file whole.
  */
-export function createStateWriter(path: string, snapshot: () => string[]): StateWriter {
+export function createStateWriter(
+  path: string,
+  snapshot: () => string[],
+  onWrite: (ok: boolean, seconds: number) => void = () => {},
+): StateWriter {
   const dir = dirname(path);
   const temp = join(dir, `.${basename(path)}.tmp`);
   let running: Promise<void> | undefined;
@@ -94,7 +98,14 @@ export function createStateWriter(path: string, snapshot: () => string[]): State
   }
 
   function start(): Promise<void> {
-    const run = writeOnce().finally(() => {
+    const began = performance.now();
+    const run = writeOnce().then(
+      () => onWrite(true, (performance.now() - began) / 1000),
+      (error) => {
+        onWrite(false, (performance.now() - began) / 1000);
+        throw error;
+      },
+    ).finally(() => {
       running = undefined;
     });
     running = run;
