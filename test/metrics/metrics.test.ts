@@ -1,19 +1,9 @@
 import { describe, expect, test } from "bun:test";
 import { createHistogram } from "../../src/metrics/histogram.ts";
 import { startTestDaemon } from "../support/daemon.ts";
+import { parseExposition } from "../support/exposition.ts";
 
 const PUBLIC = JSON.stringify({ type: "public", maxconnections: 60, heartbeatabsencethreshold: 200000 });
-
-/** Parses the exposition text into "name{labels}" → value. */
-export function parseExposition(text: string): Map<string, number> {
-  const samples = new Map<string, number>();
-  for (const line of text.split("\n")) {
-    if (line === "" || line.startsWith("#")) continue;
-    const at = line.lastIndexOf(" ");
-    samples.set(line.slice(0, at), Number(line.slice(at + 1)));
-  }
-  return samples;
-}
 
 describe("histogram", () => {
   test("cumulative buckets, sum and count", () => {
