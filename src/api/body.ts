@@ -17,22 +17,34 @@ export async function readFields(request: Request, limit = MAX_BODY_BYTES): Prom
 
 async function readText(request: Request, limit: number): Promise<string> {
   const tooLarge = () => new ConnectorError("too_large", `The request body is larger than ${limit / 1024} KiB.`);
-  const declared = Number(request.headers.get("content-length") ?? 0);
-  if (declared > limit) throw tooLarge();
   if (request.body === null) return "";
   const chunks: Uint8Array[] = [];
   let size = 0;
   try {
+    // An oversized body is still read to its end (the server caps it at 1 MiB): answering before
+    // the client has finished sending would reset the connection and lose the 413 on the way.
     for await (const chunk of request.body) {
       size += chunk.byteLength;
-      if (size > limit) throw tooLarge();
-      chunks.push(chunk);
+      if (size <= limit) chunks.push(chunk);
     }
   } catch (error) {
-    if (error instanceof ConnectorError) throw error;
     throw new ConnectorError("bad_request", "The request body could not be read.", { cause: error });
   }
+  if (size > limit) throw tooLarge();
   return new TextDecoder().decode(Buffer.concat(chunks));
+}
+
+/**
+ * Reads and drops a body the handler did not read (an error answered early), so the connection
+ * stays usable and the client sees the answer instead of a reset.
+ */
+export async function discardBody(request: Request): Promise<void> {
+  if (request.body === null || request.bodyUsed) return;
+  try {
+    for await (const _ of request.body);
+  } catch {
+    // the client went away; nothing is left to answer
+  }
 }
 
 function parseJsonObject(text: string): Fields {

@@ -5,7 +5,7 @@ import { ConnectorError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { TlsMaterial } from "../relay/types.ts";
 import { isLoopback, normalizeIp, type AccessList } from "./access.ts";
-import { MAX_BODY_BYTES, readFields } from "./body.ts";
+import { discardBody, MAX_BODY_BYTES, readFields } from "./body.ts";
 import { errorResponse, jsonResponse } from "./respond.ts";
 import type { Route } from "./routes.ts";
 
@@ -71,6 +71,7 @@ export function startApiServer(options: ApiServerOptions): ApiServer {
         } catch (error) {
           if (!(error instanceof ConnectorError) || error.code === "internal") log.error(`API ${request.method} ${new URL(request.url).pathname} failed:`, error);
           response = errorResponse(error, clock.now());
+          await discardBody(request);
         }
         if (options.onRequest) {
           const path = new URL(request.url).pathname.replace(/\/+$/, "");
