@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CONFIG_ENV, DEFAULT_SETTINGS_FILE, loadSettings, settingsPath } from "../../src/config/load.ts";
 import { ConnectorError } from "../../src/errors.ts";
+import { thrown } from "../support/thrown.ts";
 
 const here = import.meta.dir;
 
@@ -79,12 +80,7 @@ describe("invalid settings files are refused with one line naming the file and t
   for (const name of files) {
     test(name, () => {
       const file = join(here, "invalid", name);
-      let error: unknown;
-      try {
-        loadSettings(file);
-      } catch (caught) {
-        error = caught;
-      }
+      const error = thrown(() => loadSettings(file));
       expect(error).toBeInstanceOf(ConnectorError);
       const message = (error as ConnectorError).message;
       expect((error as ConnectorError).code).toBe("config");

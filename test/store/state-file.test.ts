@@ -4,6 +4,7 @@ import { ConnectorError } from "../../src/errors.ts";
 import { fromRecord, toRecord, type Entry } from "../../src/store/schema.ts";
 import { createStateWriter, encodeEntry, loadState } from "../../src/store/state-file.ts";
 import { tempDir } from "../support/temp-dir.ts";
+import { thrown } from "../support/thrown.ts";
 
 /** As the Java Connector 1.x wrote it: numbers as strings and numbers, a direct record with port1 0. */
 const JAVA_FILE = `{"mappings":[
@@ -59,12 +60,7 @@ describe("loading configs.json", () => {
       using dir = tempDir();
       const file = dir.file("configs.json");
       writeFileSync(file, text);
-      let error: unknown;
-      try {
-        loadState(file);
-      } catch (caught) {
-        error = caught;
-      }
+      const error = thrown(() => loadState(file));
       expect(error).toBeInstanceOf(ConnectorError);
       expect((error as ConnectorError).code).toBe("state");
       expect((error as ConnectorError).message).toContain(file);
