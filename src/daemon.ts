@@ -15,7 +15,7 @@ import { createMetrics, METRICS_CONTENT_TYPE } from "./metrics/metrics.ts";
 import { readProcFiles, unreservedEphemeral, type ProcFiles } from "./ports/ephemeral.ts";
 import { createPortPool } from "./ports/pool.ts";
 import { createRelay } from "./relay/index.ts";
-import type { Relay } from "./relay/types.ts";
+import type { Relay, RelayOptions } from "./relay/types.ts";
 import { loadState } from "./store/state-file.ts";
 import { VERSION } from "./version.ts";
 
@@ -29,6 +29,8 @@ export interface DaemonOptions {
   proc?: ProcFiles;
   /** How long shutdown waits for relayed pairs to flush. */
   shutdownGraceMs?: number;
+  /** Relay timeouts and bounds other than the defaults (tests use short ones). */
+  relayLimits?: Pick<RelayOptions, "handshakeTimeoutMs" | "holdTimeoutMs" | "bindRetryMs" | "privateHoldBytes" | "maxPendingPerPort">;
 }
 
 export interface Daemon {
@@ -60,7 +62,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   if (tls) warnExpiry(tls.validTo, settings.certFile, clock, log);
 
   const metrics = createMetrics({ version: VERSION, startedAt });
-  const relay: Relay = createRelay({ log, clock, tls: tls?.material, hostname });
+  const relay: Relay = createRelay({ ...options.relayLimits, log, clock, tls: tls?.material, hostname });
   const servers: ApiServer[] = [];
   try {
     const service = await createMappingService(

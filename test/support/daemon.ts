@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Settings } from "../../src/config/load.ts";
-import { startDaemon, type Daemon } from "../../src/daemon.ts";
+import { startDaemon, type Daemon, type DaemonOptions } from "../../src/daemon.ts";
 import { createLogger } from "../../src/log.ts";
 
 export interface TestDaemon {
@@ -24,7 +24,10 @@ export function randomPortRange(size: number): { from: number; to: number } {
   return { from, to: from + size - 1 };
 }
 
-export async function startTestDaemon(overrides: Partial<Settings> = {}, options: { dir?: string; keepDir?: boolean } = {}): Promise<TestDaemon> {
+export async function startTestDaemon(
+  overrides: Partial<Settings> = {},
+  options: { dir?: string; keepDir?: boolean; relayLimits?: DaemonOptions["relayLimits"] } = {},
+): Promise<TestDaemon> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), "iofog-daemon-"));
   const settings: Settings = {
     file: join(dir, "iofog-connector.conf"),
@@ -46,7 +49,7 @@ export async function startTestDaemon(overrides: Partial<Settings> = {}, options
   const log = createLogger({ level: settings.logLevel, logDir: settings.logDir, write: (line) => void lines.push(line) });
   let daemon: Daemon;
   try {
-    daemon = await startDaemon({ settings, log, hostname: "127.0.0.1", shutdownGraceMs: 1000 });
+    daemon = await startDaemon({ settings, log, hostname: "127.0.0.1", shutdownGraceMs: 1000, relayLimits: options.relayLimits });
   } catch (error) {
     log.close();
     if (!options.dir && !options.keepDir) rmSync(dir, { recursive: true, force: true });
