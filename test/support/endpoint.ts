@@ -1,5 +1,6 @@
 // A test-side socket (public client, microservice, agent link) with awaitable writes that honour backpressure and a digest of what it read.
 import type { Socket, SocketHandler, TCPSocketListener } from "bun";
+import { readFileSync } from "node:fs";
 import type { Random } from "./random.ts";
 
 export interface ConnectOptions {
@@ -24,11 +25,11 @@ export async function within<T>(ms: number, what: string, promise: Promise<T>): 
   }
 }
 
-/** Polls `condition` every few ms until it holds; fails after `ms`. */
-export async function until(condition: () => boolean, ms: number, what: string): Promise<void> {
+/** Polls `condition` every few ms until it holds; fails after `ms`, describing what it waited for. */
+export async function until(condition: () => boolean, ms: number, what: string | (() => string)): Promise<void> {
   const deadline = Date.now() + ms;
   while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms: ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms: ${typeof what === "string" ? what : what()}`);
     await Bun.sleep(2);
   }
 }
@@ -39,10 +40,7 @@ export class Endpoint {
   reads: Uint8Array[] | null;
   /** Replaces the default accounting of reads when set (the agent client uses it). */
   onRead: ((chunk: Uint8Array) => void) | null = null;
-  onClosed: (() => void) | null = null;
   onDrained: (() => void) | null = null;
-  /** Bytes this endpoint read that a pipe still has to write onward. */
-  pendingOut: () => number = () => 0;
   readonly closed: Promise<void>;
   isClosed = false;
   private hasher = new Bun.CryptoHasher("sha256");
@@ -97,7 +95,7 @@ export class Endpoint {
 
   /** Waits until `bytes` have been read in all. */
   async waitForBytes(bytes: number, ms = 10_000): Promise<void> {
-    await until(() => this.received >= bytes || this.isClosed, ms, `${bytes} bytes (have ${this.received})`);
+    await until(() => this.received >= bytes || this.isClosed, ms, () => `${bytes} bytes (have ${this.received})`);
     if (this.received < bytes) throw new Error(`closed after ${this.received} of ${bytes} bytes`);
   }
 
@@ -148,7 +146,6 @@ export class Endpoint {
       ep.drainWaiter?.();
       ep.drainWaiter = null;
       ep.markClosed();
-      ep.onClosed?.();
     },
     error() {},
   };
@@ -158,22 +155,11 @@ export class Endpoint {
 }
 
 /**
- * Relays what `source` reads into `target`, pausing `source` while `target` cannot take more, as a
- * program that copies between two sockets does.
+ * A read handler that writes each read of `source` into `target` as its own write, pausing `source`
+ * while `target` cannot take more, as a program that copies between two sockets does.
  */
-export function pipeInto(source: Endpoint, target: Endpoint): void {
+export function forwarder(source: Endpoint, target: Endpoint): (chunk: Uint8Array) => void {
   let queued: Uint8Array[] = [];
-  source.onRead = (chunk) => {
-    if (queued.length > 0 || target.isClosed) {
-      queued.push(chunk);
-      return;
-    }
-    const n = target.socket.write(chunk);
-    if (n < chunk.length) {
-      queued.push(chunk.subarray(Math.max(0, n)));
-      source.socket.pause();
-    }
-  };
   target.onDrained = () => {
     while (queued.length > 0) {
       const chunk = queued[0]!;
@@ -186,15 +172,18 @@ export function pipeInto(source: Endpoint, target: Endpoint): void {
     }
     source.socket.resume();
   };
-  /** What is still queued for `target` (so a closing source can wait for it). */
-  source.pendingOut = () => queued.reduce((sum, c) => sum + c.length, 0);
-  target.onClosed = chain(target.onClosed, () => (queued = []));
-}
-
-function chain(first: (() => void) | null, second: () => void): () => void {
-  return () => {
-    first?.();
-    second();
+  void target.closed.then(() => (queued = []));
+  return (chunk) => {
+    if (target.isClosed) return;
+    if (queued.length > 0) {
+      queued.push(chunk);
+      return;
+    }
+    const n = target.socket.write(chunk);
+    if (n < chunk.length) {
+      queued.push(chunk.subarray(Math.max(0, n)));
+      source.socket.pause();
+    }
   };
 }
 
@@ -221,7 +210,7 @@ export interface EndpointServer {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-/** A plain TCP server whose accepted sockets become Endpoints set up by `onAccept`. */
+/** A plain TCP server on 127.0.0.1 whose accepted sockets become Endpoints handed to `onAccept`. */
 export function serve(onAccept: (ep: Endpoint) => void, options: { keepReads?: boolean } = {}): EndpointServer {
   const accepted: Endpoint[] = [];
   const listener = Bun.listen<Endpoint>({
@@ -251,10 +240,39 @@ export function serve(onAccept: (ep: Endpoint) => void, options: { keepReads?: b
   };
 }
 
-/** Resolves with a port that was free a moment ago (bound on port 0 and released). */
+/** A port that was free a moment ago. */
 export function freePort(): number {
-  const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = probe.port;
-  probe.stop(true);
-  return port;
+  return freePorts(1)[0]!;
+}
+
+/**
+ * Distinct ports that were free a moment ago, every probe held until all are known. They are drawn below
+ * the kernel's ephemeral range: asking for port 0 there slows down badly once thousands of earlier test
+ * connections linger in TIME_WAIT, and a fixed port binds at once (Bun sets SO_REUSEADDR).
+ */
+export function freePorts(count: number): number[] {
+  const ephemeralStart = Number(readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/)[0]);
+  const low = 10_000;
+  const high = Math.max(low + 1000, Math.min(ephemeralStart, 65_536));
+  const probes: TCPSocketListener[] = [];
+  try {
+    for (let attempt = 0; probes.length < count && attempt < count * 20; attempt++) {
+      const port = low + Math.floor(Math.random() * (high - low));
+      if (probes.some((probe) => probe.port === port)) continue;
+      try {
+        probes.push(Bun.listen({ hostname: "127.0.0.1", port, socket: { data() {} } }));
+      } catch {
+        // Taken: draw another.
+      }
+    }
+    if (probes.length < count) throw new Error(`found only ${probes.length} of ${count} free ports`);
+    return probes.map((probe) => probe.port);
+  } finally {
+    for (const probe of probes) probe.stop(true);
+  }
+}
+
+/** A microservice that sends back everything it reads, honouring backpressure. */
+export function echoServer(): EndpointServer {
+  return serve((ep) => (ep.onRead = forwarder(ep, ep)));
 }

@@ -1,0 +1,44 @@
+// What every part of one relay shares: its dependencies, its resolved limits and whether it is stopping.
+import type { Clock } from "../clock.ts";
+import type { Logger } from "../log.ts";
+import type { MappingRuntime } from "./mapping.ts";
+import type { RelayOptions, TlsMaterial } from "./types.ts";
+
+/** The shared state of one relay, built once by createRelay and handed to each part. */
+export interface RelayContext {
+  readonly log: Logger;
+  readonly clock: Clock;
+  readonly hostname: string;
+  readonly handshakeTimeoutMs: number;
+  readonly holdTimeoutMs: number;
+  readonly bindRetryMs: number;
+  readonly privateHoldBytes: number;
+  readonly maxPendingPerPort: number;
+  /** Certificate for listeners bound from now on; plain TCP when undefined. */
+  tls: TlsMaterial | undefined;
+  readonly mappings: Map<string, MappingRuntime>;
+  /** Open connections over all mappings, so that shutdown knows when it is done. */
+  connections: number;
+  /** Set by shutdown: read nothing more, close each connection once what it is owed is flushed. */
+  stopping: boolean;
+  /** Called by shutdown's wait when the last connection closes. */
+  onAllClosed: (() => void) | null;
+}
+
+export function createContext(options: RelayOptions): RelayContext {
+  return {
+    log: options.log,
+    clock: options.clock,
+    hostname: options.hostname ?? "0.0.0.0",
+    handshakeTimeoutMs: options.handshakeTimeoutMs ?? 10_000,
+    holdTimeoutMs: options.holdTimeoutMs ?? 10_000,
+    bindRetryMs: options.bindRetryMs ?? 1_000,
+    privateHoldBytes: options.privateHoldBytes ?? 1024 * 1024,
+    maxPendingPerPort: options.maxPendingPerPort ?? 256,
+    tls: options.tls,
+    mappings: new Map(),
+    connections: 0,
+    stopping: false,
+    onAllClosed: null,
+  };
+}

@@ -1,0 +1,162 @@
+// The copy between two connections: every relayed byte passes here, and so do backpressure and the one close of each connection.
+import { Conn, enter } from "./conn.ts";
+import type { RelayContext } from "./context.ts";
+
+/**
+ * Backpressure on Bun sockets: socket.write() hands bytes straight to the kernel and returns how many
+ * it took (fewer when the socket buffer is full, -1 once closed); Bun buffers nothing. So when a write
+ * falls short, the rest stays in the source's `unsent` queue and the source is paused: its socket stops
+ * reading, its kernel buffer fills and TCP flow control reaches the sender. When the destination's
+ * `drain` fires, the queue is written and the source resumes. A pair therefore holds at most one
+ * chunk per direction in user space, whatever the speeds. Bun hands each `data` callback a buffer of
+ * its own (test/relay/bun-sockets.test.ts checks this), so a queued chunk is kept without a copy.
+ */
+export interface Pipe {
+  /** Relays one read of `from`: written to its peer at once when the way is clear, otherwise queued. */
+  forward(from: Conn, chunk: Uint8Array, now: number): void;
+  /** `to` can take more: writes what its peer read for it, then lets the peer read again. */
+  drain(to: Conn): void;
+  /** Makes two ready connections partners and writes what each read while it had none. */
+  link(a: Conn, b: Conn): void;
+  /** Pauses or resumes reading `conn` according to what it holds and where it is. */
+  updateReading(conn: Conn): void;
+  /** The socket of `conn` closed: forgets it, exactly once, and settles its partner. */
+  release(conn: Conn): void;
+  /** Closes a connection: FIN after what the kernel already holds; its close event releases it. */
+  drop(conn: Conn): void;
+}
+
+/**
+ * @param partnerGone called for a live connection whose partner closed, once every byte the partner
+ *   read has been written to it (public: close it; private: find it a new partner).
+ */
+export function createPipe(ctx: RelayContext, partnerGone: (conn: Conn) => void): Pipe {
+  const { clock } = ctx;
+
+  const mayRead = (conn: Conn): boolean => {
+    if (ctx.stopping || conn.phase === "closed") return false;
+    // A public client held while no agent connection is free is not read at all.
+    if (conn.phase === "free" && !conn.port.agent) return false;
+    if (conn.unsentBytes === 0) return true;
+    // A private agent without a live partner reads on until privateHoldBytes are held for the next one.
+    return conn.port.mapping.kind === "private" && conn.peer?.phase !== "linked" && conn.unsentBytes < ctx.privateHoldBytes;
+  };
+
+  const updateReading = (conn: Conn): void => {
+    if (mayRead(conn)) {
+      if (conn.paused) {
+        conn.paused = false;
+        conn.socket.resume();
+      }
+    } else if (!conn.paused) {
+      conn.paused = true;
+      conn.socket.pause();
+    }
+  };
+
+  const hold = (from: Conn, chunk: Uint8Array): void => {
+    (from.unsent ??= []).push(chunk);
+    from.unsentBytes += chunk.length;
+    if (!from.paused && !mayRead(from)) updateReading(from);
+  };
+
+  /** Writes `from`'s queue to `to` in order, one write per queued read, until the socket is full. */
+  const flush = (from: Conn, to: Conn): void => {
+    const queue = from.unsent!;
+    const now = clock.now();
+    while (queue.length > 0) {
+      const chunk = queue[0]!;
+      const n = to.socket.write(chunk);
+      if (n > 0) {
+        from.unsentBytes -= n;
+        to.port.bytesOut += n;
+        to.port.lastActivity = now;
+      }
+      if (n < chunk.length) {
+        if (n > 0) queue[0] = chunk.subarray(n);
+        return;
+      }
+      queue.shift();
+    }
+    from.unsent = null;
+  };
+
+  /** Everything `from` read for `to` is written. */
+  const delivered = (from: Conn, to: Conn): void => {
+    if (from.phase === "closed") {
+      from.peer = null;
+      to.peer = null;
+      if (ctx.stopping || to.port.mapping.closing) drop(to);
+      else partnerGone(to);
+      return;
+    }
+    updateReading(from);
+  };
+
+  const drop = (conn: Conn): void => {
+    conn.socket.close();
+  };
+
+  return {
+    forward(from, chunk, now) {
+      from.port.bytesIn += chunk.length;
+      from.port.lastActivity = now;
+      const to = from.peer;
+      if (from.unsent === null && to !== null && to.phase === "linked") {
+        const n = to.socket.write(chunk);
+        if (n > 0) {
+          to.port.bytesOut += n;
+          to.port.lastActivity = now;
+        }
+        if (n === chunk.length) return;
+        if (n > 0) chunk = chunk.subarray(n);
+      }
+      hold(from, chunk);
+    },
+
+    drain(to) {
+      const from = to.peer;
+      if (from === null || from.peer !== to) return;
+      if (from.unsent !== null) {
+        flush(from, to);
+        if (from.unsent !== null) return;
+      }
+      delivered(from, to);
+      if (ctx.stopping && to.phase !== "closed") drop(to);
+    },
+
+    link(a, b) {
+      a.peer = b;
+      b.peer = a;
+      enter(a, "linked");
+      enter(b, "linked");
+      if (a.unsent !== null) flush(a, b);
+      if (b.unsent !== null) flush(b, a);
+      updateReading(a);
+      updateReading(b);
+    },
+
+    updateReading,
+
+    release(conn) {
+      if (conn.phase === "closed") return;
+      enter(conn, "closed");
+      conn.reader = null;
+      conn.port.removeConn(conn);
+      ctx.connections--;
+      const partner = conn.peer;
+      if (partner !== null && partner.peer === conn && partner.phase === "linked") {
+        // The partner stays linked to this closed connection until what it read is written out.
+        if (conn.unsent === null) delivered(conn, partner);
+        else updateReading(partner);
+      } else {
+        conn.peer = null;
+        conn.unsent = null;
+        conn.unsentBytes = 0;
+      }
+      if (ctx.connections === 0) ctx.onAllClosed?.();
+    },
+
+    drop,
+  };
+}

@@ -1,0 +1,69 @@
+// Heartbeats: BEAT is answered and never relayed, and heartbeatabsencethreshold closes silent agent connections.
+import { expect, test } from "bun:test";
+import { dialAgent } from "../support/agent-client.ts";
+import { until, within } from "../support/endpoint.ts";
+import { manualClock } from "../support/manual-clock.ts";
+import { startRelay } from "../support/relay-harness.ts";
+import { makeTestCert } from "../support/tls.ts";
+
+for (const tls of [false, true]) {
+  test(`${tls ? "TLS" : "plain"}: BEAT is answered with BEAT and not relayed, so agents stay connected`, async () => {
+    using cert = makeTestCert();
+    await using r = startRelay(tls ? { tls: cert, ca: cert.cert } : {});
+    const m = await r.open("private");
+    const a = await dialAgent(r.agent(m, 1, { heartbeatMs: 10, silenceMs: 150 }));
+    const b = await dialAgent(r.agent(m, 2, { heartbeatMs: 10_000, silenceMs: 60_000 }));
+    // Several silence periods pass; only the Connector's answers keep `a` from dropping its connection.
+    await until(() => a.heartbeatsHeard >= 20, 5000, "answers to 20 heartbeats");
+    expect(a.ep.isClosed).toBe(false);
+    expect(a.dropped).toBeUndefined();
+    expect(b.payloadReads).toBe(0);
+    expect(b.heartbeatsHeard).toBe(0);
+    const state = r.relay.state(m.id)!;
+    expect(state.port1.bytesIn).toBe(0);
+    expect(state.port2.bytesOut).toBe(0);
+    a.ep.socket.terminate();
+    b.ep.socket.terminate();
+  });
+}
+
+test("the agent client drops a connection that stays silent for its silence period", async () => {
+  await using r = startRelay();
+  const m = await r.open("public");
+  // It sends no heartbeat of its own, so the Connector has nothing to answer.
+  const link = await dialAgent(r.agent(m, 1, { heartbeatMs: 60_000, silenceMs: 80 }));
+  await within(3000, "dropped", link.closed);
+  expect(link.dropped).toBe("silence");
+});
+
+test("heartbeatabsencethreshold: an agent connection that reads nothing for that long is closed (manual clock)", async () => {
+  const clock = manualClock();
+  await using r = startRelay({ clock });
+  const m = await r.open("private", { heartbeatThreshold1: 5_000, heartbeatThreshold2: 0 });
+  const quiet = await dialAgent(r.agent(m, 1, { heartbeatMs: 600_000, silenceMs: 600_000 }));
+  const other = await dialAgent(r.agent(m, 2, { heartbeatMs: 600_000, silenceMs: 600_000 }));
+
+  clock.advance(4_000);
+  // A heartbeat read at t=4 s restarts the count.
+  await quiet.send(Buffer.from("BEAT"));
+  await until(() => quiet.heartbeatsHeard === 1, 5000, "BEAT answered");
+  clock.advance(4_000);
+  // So does payload, read at t=8 s.
+  await quiet.send(Buffer.from("payload"));
+  await other.ep.waitForBytes(7);
+  clock.advance(4_999);
+  await Bun.sleep(20);
+  expect(quiet.ep.isClosed).toBe(false);
+  clock.advance(1_000);
+  await within(5000, "closed after 5 s without a read", quiet.closed);
+
+  const state = r.relay.state(m.id)!;
+  expect(state.port1.heartbeatTimeouts).toBe(1);
+  expect(state.port1.authorized).toBe(0);
+  // Port 2's threshold is 0: never enforced, whatever the silence.
+  clock.advance(3_600_000);
+  await Bun.sleep(20);
+  expect(other.ep.isClosed).toBe(false);
+  expect(r.relay.state(m.id)!.port2.heartbeatTimeouts).toBe(0);
+  other.ep.socket.terminate();
+});
