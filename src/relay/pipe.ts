@@ -7,9 +7,11 @@ import type { RelayContext } from "./context.ts";
  * it took (fewer when the socket buffer is full, -1 once closed); Bun buffers nothing. So when a write
  * falls short, the rest stays in the source's `unsent` queue and the source is paused: its socket stops
  * reading, its kernel buffer fills and TCP flow control reaches the sender. When the destination's
- * `drain` fires, the queue is written and the source resumes. A pair therefore holds at most one
- * chunk per direction in user space, whatever the speeds. Bun hands each `data` callback a buffer of
- * its own (test/relay/bun-sockets.test.ts checks this), so a queued chunk is kept without a copy.
+ * `drain` fires, the queue is written and the source resumes. A pair therefore holds at most one read
+ * per direction in user space, whatever the speeds (a private agent without a partner: up to
+ * privateHoldBytes; a peer that resets its connection: what its receive buffer held, which Bun hands
+ * over even while paused). Bun hands each `data` callback a buffer of its own
+ * (test/relay/bun-sockets.test.ts checks this), so a queued read is kept without a copy.
  */
 export interface Pipe {
   /** Relays one read of `from`: written to its peer at once when the way is clear, otherwise queued. */

@@ -11,10 +11,10 @@ for (const tls of [false, true]) {
     using cert = makeTestCert();
     await using r = startRelay(tls ? { tls: cert, ca: cert.cert } : {});
     const m = await r.open("private");
-    const a = await dialAgent(r.agent(m, 1, { heartbeatMs: 10, silenceMs: 150 }));
+    const a = await dialAgent(r.agent(m, 1, { heartbeatMs: 20, silenceMs: 200 }));
     const b = await dialAgent(r.agent(m, 2, { heartbeatMs: 10_000, silenceMs: 60_000 }));
     // Several silence periods pass; only the Connector's answers keep `a` from dropping its connection.
-    await until(() => a.heartbeatsHeard >= 20, 5000, "answers to 20 heartbeats");
+    await until(() => a.heartbeatsHeard >= 30, 5000, "answers to 30 heartbeats");
     expect(a.ep.isClosed).toBe(false);
     expect(a.dropped).toBeUndefined();
     expect(b.payloadReads).toBe(0);

@@ -2,7 +2,9 @@
 // Commands, one per line: `open <count> <public|private>` → {"mappings":[...],"rssBefore","rssAfter"};
 // `rss` → {"rss":bytes}; `state` → {"states":[...]}. Memory is measured after a full GC.
 import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { systemClock } from "../../src/clock.ts";
+import { isConnectorError } from "../../src/errors.ts";
 import { createLogger } from "../../src/log.ts";
 import { createRelay } from "../../src/relay/index.ts";
 import type { RelayMapping } from "../../src/relay/types.ts";
@@ -13,7 +15,7 @@ const relay = createRelay({ log: createLogger({ level: "warn", write: () => {} }
 
 const rss = () => {
   Bun.gc(true);
-  const status = require("node:fs").readFileSync("/proc/self/status", "utf8") as string;
+  const status = readFileSync("/proc/self/status", "utf8");
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024;
 };
 
@@ -38,7 +40,18 @@ for await (const line of console) {
     }));
     // Measured with the mapping descriptions already built, so that only the engine's own cost shows.
     const rssBefore = rss();
-    for (const mapping of mappings) await relay.open(mapping, { retry: false });
+    for (const mapping of mappings) {
+      // A port taken since it was probed (by another test run) is swapped for a fresh one.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await relay.open(mapping, { retry: false });
+          break;
+        } catch (error) {
+          if (!isConnectorError(error, "port_in_use") || attempt === 5) throw error;
+          [mapping.port1, mapping.port2] = freePorts(2) as [number, number];
+        }
+      }
+    }
     reply({ mappings, rssBefore, rssAfter: rss() });
   } else if (command === "state") reply({ states: relay.states() });
 }
