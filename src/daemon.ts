@@ -30,7 +30,7 @@ export interface DaemonOptions {
   /** How long shutdown waits for relayed pairs to flush. */
   shutdownGraceMs?: number;
   /** Relay timeouts and bounds other than the defaults (tests use short ones). */
-  relayLimits?: Pick<RelayOptions, "handshakeTimeoutMs" | "holdTimeoutMs" | "bindRetryMs" | "privateHoldBytes" | "maxPendingPerPort">;
+  relayLimits?: Pick<RelayOptions, "handshakeTimeoutMs" | "holdTimeoutMs" | "bindRetryMs" | "privateHoldBytes" | "maxPendingPerPort" | "guessLimits">;
 }
 
 export interface Daemon {

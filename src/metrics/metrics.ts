@@ -71,6 +71,7 @@ export function createMetrics(options: { version: string; startedAt: number }): 
         `{${l},reason="passcode"} ${p.rejectedPasscode}`,
         `{${l},reason="timeout"} ${p.rejectedTimeout}`,
         `{${l},reason="limit"} ${p.rejectedLimit}`,
+        `{${l},reason="throttled"} ${p.rejectedThrottled}`,
       ]));
       family("heartbeat_timeouts_total", "counter", "Agent connections closed for heartbeat absence.", perPort((p, l) => [`{${l}} ${p.heartbeatTimeouts}`]));
       family("state_writes_total", "counter", "Writes of the state file, by result.", [`{result="ok"} ${writes.ok}`, `{result="error"} ${writes.error}`]);

@@ -29,6 +29,8 @@ export class Conn {
   unsentBytes = 0;
   /** Reading is paused (backpressure, a held public client, or shutdown). */
   paused = false;
+  /** A wrong passcode from a guessing address: left unanswered until the handshake deadline closes it. */
+  tarpit = false;
 
   constructor(
     readonly socket: Socket<Conn>,

@@ -1,6 +1,7 @@
 // What every part of one relay shares: its dependencies, its resolved limits and whether it is stopping.
 import type { Clock } from "../clock.ts";
 import type { Logger } from "../log.ts";
+import { createGuard, DEFAULT_GUESS_LIMITS, type Guard } from "./guard.ts";
 import type { MappingRuntime } from "./mapping.ts";
 import type { RelayOptions, TlsMaterial } from "./types.ts";
 
@@ -14,6 +15,8 @@ export interface RelayContext {
   readonly bindRetryMs: number;
   readonly privateHoldBytes: number;
   readonly maxPendingPerPort: number;
+  /** Wrong passcodes per address, for slowing down guessing. */
+  readonly guard: Guard;
   /** Certificate for listeners bound from now on; plain TCP when undefined. */
   tls: TlsMaterial | undefined;
   readonly mappings: Map<string, MappingRuntime>;
@@ -35,6 +38,7 @@ export function createContext(options: RelayOptions): RelayContext {
     bindRetryMs: options.bindRetryMs ?? 1_000,
     privateHoldBytes: options.privateHoldBytes ?? 1024 * 1024,
     maxPendingPerPort: options.maxPendingPerPort ?? 256,
+    guard: createGuard(options.guessLimits ?? DEFAULT_GUESS_LIMITS),
     tls: options.tls,
     mappings: new Map(),
     connections: 0,

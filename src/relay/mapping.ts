@@ -30,6 +30,7 @@ export class RelayPort {
   rejectedPasscode = 0;
   rejectedTimeout = 0;
   rejectedLimit = 0;
+  rejectedThrottled = 0;
   heartbeatTimeouts = 0;
   lastActivity = 0;
 
@@ -69,6 +70,10 @@ export class RelayPort {
     if (this.pendingSet?.delete(conn) && this.pendingSet.size === 0) this.pendingSet = null;
   }
 
+  pendingConns(): Iterable<Conn> {
+    return this.pendingSet ?? [];
+  }
+
   oldestPending(): Conn | undefined {
     return first(this.pendingSet);
   }
@@ -101,6 +106,7 @@ export class RelayPort {
       rejectedPasscode: this.rejectedPasscode,
       rejectedTimeout: this.rejectedTimeout,
       rejectedLimit: this.rejectedLimit,
+      rejectedThrottled: this.rejectedThrottled,
       heartbeatTimeouts: this.heartbeatTimeouts,
       lastActivity: this.lastActivity,
     };

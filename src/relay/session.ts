@@ -22,7 +22,16 @@ export function createSocketHandler(ctx: RelayContext, pipe: Pipe, pairing: Pair
     conn.reader = null;
     if (!passcodeMatches(reader.passcode, port.passcode)) {
       port.rejectedPasscode++;
-      log.debug(`Port ${port.number}: wrong passcode from ${conn.socket.remoteAddress}, connection closed.`);
+      const address = conn.socket.remoteAddress;
+      ctx.guard.failed(address, now);
+      if (ctx.guard.penalized(address, now)) {
+        // A guessing address learns nothing until the deadline, and holds few slots meanwhile (see open).
+        conn.tarpit = true;
+        conn.paused = true;
+        conn.socket.pause();
+        return;
+      }
+      log.debug(`Port ${port.number}: wrong passcode from ${address}, connection closed.`);
       pipe.drop(conn);
       return;
     }
@@ -52,9 +61,22 @@ export function createSocketHandler(ctx: RelayContext, pipe: Pipe, pairing: Pair
     if (n > 0 && n < BEAT.length) pipe.drop(conn);
   };
 
+  /** A penalized address may keep only a few connections in handshake on one port. */
+  const throttled = (port: RelayPort, address: string): boolean => {
+    if (!ctx.guard.penalized(address, clock.now())) return false;
+    let held = 0;
+    for (const conn of port.pendingConns()) if (conn.socket.remoteAddress === address && ++held >= ctx.guard.limits.pendingPerAddress) return true;
+    return false;
+  };
+
   return {
     open(socket) {
       const port = socket.data as unknown as RelayPort;
+      if (port.agent && throttled(port, socket.remoteAddress)) {
+        port.rejectedThrottled++;
+        socket.close();
+        return;
+      }
       // Connections that must still prove themselves are capped, so a flood of idle strangers stays cheap.
       // At the cap the oldest of them makes room rather than the newcomer: an agent sends its passcode as
       // soon as it is connected, so the oldest is the likeliest idle stranger, and a flood that keeps the

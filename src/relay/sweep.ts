@@ -26,7 +26,7 @@ export function createSweeper(ctx: RelayContext, pipe: Pipe): Sweeper {
     const age = now - conn.since;
     if (conn.phase === "pending") {
       if (age < ctx.handshakeTimeoutMs) return;
-      port.rejectedTimeout++;
+      if (!conn.tarpit) port.rejectedTimeout++; // a tarpit was counted for its wrong passcode already
       pipe.drop(conn);
     } else if (!port.agent) {
       // A public client held while no agent connection is free; counted as refused for timing out.

@@ -1,6 +1,7 @@
 // The contract between the control plane (API, daemon) and the relay engine that moves the bytes.
 import type { Clock } from "../clock.ts";
 import type { Logger } from "../log.ts";
+import type { GuessLimits } from "./guard.ts";
 
 export type MappingKind = "public" | "private";
 
@@ -50,6 +51,8 @@ export interface PortState {
   rejectedPasscode: number;
   rejectedTimeout: number;
   rejectedLimit: number;
+  /** Connections of an address penalized for passcode guessing, closed at accept (its limit reached). */
+  rejectedThrottled: number;
   heartbeatTimeouts: number;
   /** Milliseconds since the epoch of the last byte read or written; 0 = never. */
   lastActivity: number;
@@ -107,4 +110,6 @@ export interface RelayOptions {
   privateHoldBytes?: number;
   /** Connections still in their handshake allowed per port. Default 256. */
   maxPendingPerPort?: number;
+  /** When an address counts as guessing passcodes, and what it costs it (see guard.ts). */
+  guessLimits?: GuessLimits;
 }
