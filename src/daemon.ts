@@ -7,6 +7,7 @@ import { systemClock, type Clock } from "./clock.ts";
 import { loadSettings, type Settings } from "./config/load.ts";
 import { formatRange, type PortRange } from "./config/ranges.ts";
 import { loadTls } from "./config/tls.ts";
+import { createDescriptorGate, descriptorLimit, openDescriptors } from "./descriptors.ts";
 import type { ClosableLogger } from "./log.ts";
 import { createRendezvous } from "./mappings/direct.ts";
 import { describeMapping, formatReport, type StatusSummary } from "./mappings/report.ts";
@@ -62,13 +63,20 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   if (tls) warnExpiry(tls.validTo, settings.certFile, clock, log);
 
   const metrics = createMetrics({ version: VERSION, startedAt });
-  const relay: Relay = createRelay({ ...options.relayLimits, log, clock, tls: tls?.material, hostname });
+  // Relayed connections and listeners are what grows; the rest was open at start or is in the reserve.
+  let listeners = () => 0;
+  const gate = createDescriptorGate({
+    limit: descriptorLimit(), base: openDescriptors() ?? 0, clock, log,
+    inUse: () => relay.connections + listeners(),
+  });
+  const relay: Relay = createRelay({ ...options.relayLimits, log, clock, tls: tls?.material, hostname, admit: gate.admit });
   const servers: ApiServer[] = [];
   try {
     const service = await createMappingService(
       { pool, relay, stateFile: settings.stateFile, log, onStateWrite: metrics.recordStateWrite },
       restored,
     );
+    listeners = () => 2 * service.count;
     const scheme = settings.dev ? "http" : "https";
     const summary = () => ({
       totalPorts: pool.size,

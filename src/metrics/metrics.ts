@@ -1,5 +1,5 @@
 // Prometheus metrics: per-mapping relay counters read from the engine at scrape time, API and state-file timings.
-import { readdirSync } from "node:fs";
+import { openDescriptors } from "../descriptors.ts";
 import type { MappingState, PortState } from "../relay/types.ts";
 import { createHistogram } from "./histogram.ts";
 
@@ -72,6 +72,7 @@ export function createMetrics(options: { version: string; startedAt: number }): 
         `{${l},reason="timeout"} ${p.rejectedTimeout}`,
         `{${l},reason="limit"} ${p.rejectedLimit}`,
         `{${l},reason="throttled"} ${p.rejectedThrottled}`,
+        `{${l},reason="overload"} ${p.rejectedOverload}`,
       ]));
       family("heartbeat_timeouts_total", "counter", "Agent connections closed for heartbeat absence.", perPort((p, l) => [`{${l}} ${p.heartbeatTimeouts}`]));
       family("state_writes_total", "counter", "Writes of the state file, by result.", [`{result="ok"} ${writes.ok}`, `{result="error"} ${writes.error}`]);
@@ -85,19 +86,11 @@ export function createMetrics(options: { version: string; startedAt: number }): 
         `process_resident_memory_bytes ${memory.rss}`,
         "# HELP process_open_fds Open file descriptors of the Connector process.",
         "# TYPE process_open_fds gauge",
-        `process_open_fds ${openDescriptors()}`,
+        `process_open_fds ${openDescriptors() ?? -1}`,
       );
       return `${out.join("\n")}\n`;
     },
   };
-}
-
-function openDescriptors(): number {
-  try {
-    return readdirSync("/proc/self/fd").length;
-  } catch {
-    return -1; // no /proc: reported as unknown
-  }
 }
 
 function escape(value: string): string {

@@ -17,6 +17,8 @@ export interface RelayContext {
   readonly maxPendingPerPort: number;
   /** Wrong passcodes per address, for slowing down guessing. */
   readonly guard: Guard;
+  /** Whether one more connection may be kept (descriptors); always yes when not given. */
+  readonly admit: () => boolean;
   /** Certificate for listeners bound from now on; plain TCP when undefined. */
   tls: TlsMaterial | undefined;
   readonly mappings: Map<string, MappingRuntime>;
@@ -39,6 +41,7 @@ export function createContext(options: RelayOptions): RelayContext {
     privateHoldBytes: options.privateHoldBytes ?? 1024 * 1024,
     maxPendingPerPort: options.maxPendingPerPort ?? 256,
     guard: createGuard(options.guessLimits ?? DEFAULT_GUESS_LIMITS),
+    admit: options.admit ?? (() => true),
     tls: options.tls,
     mappings: new Map(),
     connections: 0,

@@ -31,6 +31,7 @@ export class RelayPort {
   rejectedTimeout = 0;
   rejectedLimit = 0;
   rejectedThrottled = 0;
+  rejectedOverload = 0;
   heartbeatTimeouts = 0;
   lastActivity = 0;
 
@@ -107,6 +108,7 @@ export class RelayPort {
       rejectedTimeout: this.rejectedTimeout,
       rejectedLimit: this.rejectedLimit,
       rejectedThrottled: this.rejectedThrottled,
+      rejectedOverload: this.rejectedOverload,
       heartbeatTimeouts: this.heartbeatTimeouts,
       lastActivity: this.lastActivity,
     };

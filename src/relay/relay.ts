@@ -94,6 +94,10 @@ export function createRelay(options: RelayOptions): Relay {
 
     states: () => Array.from(ctx.mappings.values(), (mapping) => mapping.snapshot()),
 
+    get connections() {
+      return ctx.connections;
+    },
+
     setTls(tls) {
       ctx.tls = tls;
       for (const mapping of ctx.mappings.values()) for (const port of mapping.ports) binder.rebind(port);

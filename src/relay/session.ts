@@ -72,6 +72,11 @@ export function createSocketHandler(ctx: RelayContext, pipe: Pipe, pairing: Pair
   return {
     open(socket) {
       const port = socket.data as unknown as RelayPort;
+      if (!ctx.admit()) {
+        port.rejectedOverload++;
+        socket.close();
+        return;
+      }
       if (port.agent && throttled(port, socket.remoteAddress)) {
         port.rejectedThrottled++;
         socket.close();

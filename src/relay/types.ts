@@ -53,6 +53,8 @@ export interface PortState {
   rejectedLimit: number;
   /** Connections of an address penalized for passcode guessing, closed at accept (its limit reached). */
   rejectedThrottled: number;
+  /** Connections closed at accept because the process is near its descriptor limit. */
+  rejectedOverload: number;
   heartbeatTimeouts: number;
   /** Milliseconds since the epoch of the last byte read or written; 0 = never. */
   lastActivity: number;
@@ -84,6 +86,8 @@ export interface Relay {
   state(id: string): MappingState | undefined;
   /** Live state of all mappings. */
   states(): MappingState[];
+  /** Open relayed connections over all mappings. */
+  readonly connections: number;
   /** New certificate and key for connections accepted from now on (settings reload). */
   setTls(tls: TlsMaterial): void;
   /**
@@ -112,4 +116,6 @@ export interface RelayOptions {
   maxPendingPerPort?: number;
   /** When an address counts as guessing passcodes, and what it costs it (see guard.ts). */
   guessLimits?: GuessLimits;
+  /** Asked for every accepted connection; false closes it at once (the process is near its descriptor limit). */
+  admit?: () => boolean;
 }

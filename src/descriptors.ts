@@ -1,0 +1,63 @@
+// Keeps the process clear of its descriptor limit: past a reserve, new relay connections are closed at once,
+// so the API, the state file and the log can still open files, and the operator hears of it once a minute.
+import { readdirSync, readFileSync } from "node:fs";
+import type { Clock } from "./clock.ts";
+import type { Logger } from "./log.ts";
+
+/** Descriptors kept free for the API, state-file writes, the log and listeners being bound. */
+export const DESCRIPTOR_RESERVE = 64;
+const REPORT_EVERY_MS = 60_000;
+
+/** The soft limit on open files, from /proc/self/limits; undefined when unknown. */
+export function descriptorLimit(text = readText("/proc/self/limits")): number | undefined {
+  const match = /^Max open files\s+(\d+|unlimited)/m.exec(text ?? "");
+  return match && match[1] !== "unlimited" ? Number(match[1]) : undefined;
+}
+
+export function openDescriptors(): number | undefined {
+  try {
+    return readdirSync("/proc/self/fd").length;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface DescriptorGate {
+  /** Whether one more relayed connection may be kept. */
+  admit(): boolean;
+}
+
+/**
+ * `inUse` estimates the descriptors held beyond those open at start (relayed connections and
+ * listeners), so no admission reads /proc.
+ */
+export function createDescriptorGate(options: { limit: number | undefined; base: number; inUse: () => number; clock: Clock; log: Logger }): DescriptorGate {
+  const { limit, base, inUse, clock, log } = options;
+  if (limit === undefined) return { admit: () => true };
+  let refused = 0;
+  let lastReport = -Infinity;
+  return {
+    admit() {
+      if (base + inUse() < limit - DESCRIPTOR_RESERVE) return true;
+      refused++;
+      const now = clock.now();
+      if (now - lastReport >= REPORT_EVERY_MS) {
+        log.warn(
+          `Near the limit of ${limit} open descriptors: ${refused} new relay connection(s) closed at accept since the last report. ` +
+            "They are accepted again as connections end; raise LimitNOFILE (ulimit -n) for more.",
+        );
+        lastReport = now;
+        refused = 0;
+      }
+      return false;
+    },
+  };
+}
+
+function readText(path: string): string | undefined {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return undefined;
+  }
+}
