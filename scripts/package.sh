@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Builds the executables and packs them with nfpm.yaml into dist/:
+#   iofog-connector_<version>_amd64.deb, iofog-connector_<version>_arm64.deb,
+#   iofog-connector-<version>-1.x86_64.rpm, iofog-connector-<version>-1.aarch64.rpm
+# Usage: scripts/package.sh [--skip-build] [deb|rpm]... [amd64|arm64]...
+#   (no format or architecture named: all of them; --skip-build: use dist/ as it is)
+# nfpm is installed with `go install` at the pinned version when it is missing;
+# NFPM=/path/to/nfpm uses another one.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# The newest v2 that installs: v2.46.0 and later need go.digitalxero.dev modules that
+# the Go module proxy refuses to serve.
+NFPM_VERSION=v2.45.2
+cache="${XDG_CACHE_HOME:-$HOME/.cache}/iofog-connector"
+
+formats=()
+arches=()
+build=yes
+for arg in "$@"; do
+  case "$arg" in
+    --skip-build) build=no ;;
+    deb | rpm) formats+=("$arg") ;;
+    amd64 | arm64) arches+=("$arg") ;;
+    *) echo "usage: $0 [--skip-build] [deb|rpm]... [amd64|arm64]..." >&2; exit 2 ;;
+  esac
+done
+[ ${#formats[@]} -gt 0 ] || formats=(deb rpm)
+[ ${#arches[@]} -gt 0 ] || arches=(amd64 arm64)
+
+nfpm="${NFPM:-$cache/nfpm-$NFPM_VERSION/nfpm}"
+if [ ! -x "$nfpm" ]; then
+  if ! command -v go >/dev/null; then
+    echo "nfpm is missing and Go is not installed to build it (go install github.com/goreleaser/nfpm/v2/cmd/nfpm@$NFPM_VERSION)." >&2
+    exit 1
+  fi
+  echo "Installing nfpm $NFPM_VERSION into $(dirname "$nfpm")"
+  GOBIN="$(dirname "$nfpm")" GOFLAGS=-mod=mod go install "github.com/goreleaser/nfpm/v2/cmd/nfpm@$NFPM_VERSION"
+fi
+
+bun=node_modules/.bin/bun
+[ -x "$bun" ] || bun=bun
+if [ "$build" = yes ]; then
+  "$bun" scripts/build.ts
+fi
+
+VERSION=$("$bun" -e 'console.log(require("./package.json").version)')
+export VERSION
+mkdir -p dist
+
+# Packing is mostly compression on one core each: all at once, each into its own
+# directory (nfpm names the file), then report every failure.
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+pids=()
+names=()
+for arch in "${arches[@]}"; do
+  case "$arch" in amd64) bun_arch=x64 ;; arm64) bun_arch=arm64 ;; esac
+  if [ ! -f "dist/iofog-connector-linux-$bun_arch" ]; then
+    echo "dist/iofog-connector-linux-$bun_arch is missing (run bun scripts/build.ts)." >&2
+    exit 1
+  fi
+  for format in "${formats[@]}"; do
+    mkdir "$work/$format-$arch"
+    ARCH=$arch BUN_ARCH=$bun_arch "$nfpm" package --config nfpm.yaml --packager "$format" --target "$work/$format-$arch/" >/dev/null &
+    pids+=($!)
+    names+=("$format-$arch")
+  done
+done
+status=0
+for i in "${!pids[@]}"; do
+  if ! wait "${pids[$i]}"; then
+    echo "Packing ${names[$i]} failed." >&2
+    status=1
+  fi
+done
+[ "$status" -eq 0 ] || exit 1
+
+for name in "${names[@]}"; do
+  for file in "$work/$name"/*; do
+    mv -f "$file" dist/
+    echo "dist/$(basename "$file") ($(du -h "dist/$(basename "$file")" | cut -f1))"
+  done
+done
