@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import type { Socket } from "bun";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { descriptorLimit } from "../../src/descriptors.ts";
@@ -18,16 +19,16 @@ describe("descriptor exhaustion", () => {
     await using i = instance({}, { wrap: ["prlimit", `--nofile=${LIMIT}`] });
     await i.start();
     const m = await i.post("/api/v2/mapping/add", { mapping: JSON.stringify({ type: "public", maxconnections: 10, heartbeatabsencethreshold: 0 }) });
-    const flood: { socket: Awaited<ReturnType<typeof Bun.connect>>; closed: boolean }[] = [];
+    const flood: { socket?: Socket<undefined>; closed: boolean }[] = [];
     for (let n = 0; n < LIMIT * 2; n++) {
-      const entry = { socket: undefined as never, closed: false };
+      const entry: { socket?: Socket<undefined>; closed: boolean } = { closed: false };
       entry.socket = await Bun.connect({ hostname: "127.0.0.1", port: m.port1, socket: { data() {}, close: () => void (entry.closed = true), error() {} } });
       flood.push(entry);
     }
     await Bun.sleep(300);
     const status = await fetch(`${i.url}/api/v2/status`, { method: "POST", body: "mappingid=all", signal: AbortSignal.timeout(5000) }).then((r) => r.status, String);
     const closedAtAccept = flood.filter((f) => f.closed).length;
-    for (const f of flood) f.socket.terminate();
+    for (const f of flood) f.socket?.terminate();
     let agentIn = false;
     for (let n = 0; n < 50 && !agentIn; n++) {
       agentIn = await authorize(m.port1, m.passcode1);
