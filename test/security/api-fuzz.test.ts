@@ -65,6 +65,7 @@ describe("REST fuzzing", () => {
     const r = seededRandom();
     await using d = await startTestDaemon();
     const live = new Set<string>();
+    const secrets = new Set<string>();
     const statuses = new Map<number, number>();
     let sent = 0;
     const worker = async () => {
@@ -84,6 +85,10 @@ describe("REST fuzzing", () => {
           if (typeof body.errormessage !== "string") throw new Error(`seed ${r.seed}: no errormessage: ${text}`);
         }
         if (response.status === 200 && req.path === "/api/v2/mapping/add") live.add(JSON.parse(text).id);
+        if (response.status === 200 && !req.path.startsWith("/metrics")) {
+          const body = JSON.parse(text);
+          for (const key of ["passcode1", "passcode2", "passkey"]) if (body[key]) secrets.add(body[key]);
+        }
         if (response.status === 200 && req.path === "/api/v2/mapping/remove") live.delete(JSON.parse(text).id);
       }
     };
@@ -94,6 +99,9 @@ describe("REST fuzzing", () => {
     const stored = loadState(d.settings.stateFile).flatMap((e) => (e.kind === "mapping" ? [e.mapping.id] : [])).sort();
     expect(stored).toEqual([...live].sort());
     expect((await d.post("/api/v2/status", { mappingid: "all" })).body.status).toBe("running");
+    const leaked = d.lines.filter((line) => [...secrets].some((secret) => line.includes(secret)));
+    console.log(`REST fuzz: ${d.lines.length} log lines at debug level, ${secrets.size} passcodes and passkeys issued, ${leaked.length} lines with one in full`);
+    expect(leaked).toEqual([]);
   }, 240_000);
 
   test("truncated and garbage TLS handshakes on the HTTPS API port leave it answering", async () => {

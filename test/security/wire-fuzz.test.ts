@@ -92,6 +92,8 @@ describe("wire fuzzing", () => {
     for (const [port, right] of targets) expect(await authorize(port, right)).toBe(true);
     console.log(`wire fuzz (seed ${r.seed}): ${ATTEMPTS} attempts ${JSON.stringify(Object.fromEntries(kinds))}: ${JSON.stringify(outcomes)}`);
     expect(outcomes.authorized).toBe(0);
+    const secrets = [pub.passcode1, priv.passcode1, priv.passcode2, removed.passcode1];
+    expect(d.lines.filter((line) => secrets.some((secret) => line.includes(secret)))).toEqual([]);
     const rejected = d.daemon.service.state(pub.id)!.port1;
     expect(rejected.rejectedPasscode + rejected.rejectedTimeout).toBeGreaterThan(0);
   }, 300_000);
