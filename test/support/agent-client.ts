@@ -141,25 +141,18 @@ export class PublicAgent {
     return this;
   }
 
-  private async keepOne(): Promise<void> {
-    while (this.running) {
-      this.dials++;
-      try {
-        const link = await dialAgent(this.options);
-        if (!this.running) {
-          link.ep.socket.terminate();
-          return;
-        }
+  private keepOne(): Promise<void> {
+    return keepDialling(this.options, {
+      running: () => this.running,
+      dialled: () => void this.dials++,
+      refused: () => void this.refusals++,
+      use: async (link) => {
         this.serve(link);
         this.links.add(link);
         await link.closed;
         this.links.delete(link);
-      } catch {
-        // Refused, or the Connector could not be reached: dial again, as the Go client does.
-        this.refusals++;
-      }
-      if (this.running) await Bun.sleep(this.options.redialMs ?? 20);
-    }
+      },
+    });
   }
 
   private serve(link: AgentLink): void {
@@ -237,24 +230,18 @@ export class PrivateAgent {
     return this;
   }
 
-  private async keep(): Promise<void> {
-    while (this.running) {
-      this.dials++;
-      try {
-        const link = await dialAgent(this.options);
-        if (!this.running) {
-          link.ep.socket.terminate();
-          return;
-        }
+  private keep(): Promise<void> {
+    return keepDialling(this.options, {
+      running: () => this.running,
+      dialled: () => void this.dials++,
+      refused: () => {},
+      use: async (link) => {
         link.onPayload = (chunk) => this.read(link, chunk);
         this.link = link;
         await link.closed;
         if (this.link === link) this.link = undefined;
-      } catch {
-        // Refused or closed: dial again, as the Go client does.
-      }
-      if (this.running) await Bun.sleep(this.options.redialMs ?? 20);
-    }
+      },
+    });
   }
 
   /** Payload bytes of the message being received (before its TXEND). */
@@ -312,5 +299,32 @@ export class PrivateAgent {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.stop();
+  }
+}
+
+interface Dialling {
+  running(): boolean;
+  dialled(): void;
+  refused(): void;
+  /** Serves one authorized connection until it closes. */
+  use(link: AgentLink): Promise<void>;
+}
+
+/** Dials, serves the connection until it ends, and dials again while running, as the Go client does. */
+async function keepDialling(options: AgentOptions, steps: Dialling): Promise<void> {
+  while (steps.running()) {
+    steps.dialled();
+    try {
+      const link = await dialAgent(options);
+      if (!steps.running()) {
+        link.ep.socket.terminate();
+        return;
+      }
+      await steps.use(link);
+    } catch {
+      // Refused, or the Connector could not be reached: dial again.
+      steps.refused();
+    }
+    if (steps.running()) await Bun.sleep(options.redialMs ?? 20);
   }
 }
