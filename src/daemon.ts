@@ -1,4 +1,5 @@
 // Wires the parts into a running Connector: settings → state → pool → relay → registry → API, and reloads on SIGHUP.
+import { isIPv6 } from "node:net";
 import { createAccessList, type AccessList } from "./api/access.ts";
 import { createRoutes } from "./api/routes.ts";
 import { startApiServer, type ApiServer } from "./api/server.ts";
@@ -24,7 +25,7 @@ export interface DaemonOptions {
   settings: Settings;
   log: ClosableLogger;
   clock?: Clock;
-  /** Address for the API and relay listeners; all interfaces by default. */
+  /** Address for the API and relay listeners; all interfaces (IPv6 and IPv4) by default. */
   hostname?: string;
   /** /proc contents for the ephemeral-range check; read from the machine by default. */
   proc?: ProcFiles;
@@ -53,7 +54,7 @@ export interface Daemon {
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const { settings, log } = options;
   const clock = options.clock ?? systemClock();
-  const hostname = options.hostname ?? "0.0.0.0";
+  const hostname = options.hostname ?? allInterfaces();
   const startedAt = clock.now();
 
   const tls = settings.dev ? undefined : loadTls(settings.certFile, settings.keyFile, clock.now());
@@ -82,7 +83,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       totalPorts: pool.size,
       uptime: Math.floor((clock.now() - startedAt) / 1000),
       mode: settings.dev ? "dev mode, plain TCP" : "TLS",
-      api: `${scheme}://${settings.address}:${servers[0]?.port ?? settings.apiPort}`,
+      api: `${scheme}://${isIPv6(settings.address) ? `[${settings.address}]` : settings.address}:${servers[0]?.port ?? settings.apiPort}`,
       directs: service.directCount,
     });
     const report = (json: boolean) => {
@@ -165,6 +166,16 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     for (const server of servers) await server.stop();
     await relay.shutdown(0);
     throw error;
+  }
+}
+
+/** "::" (IPv6 and IPv4 alike) where the kernel has IPv6, else "0.0.0.0". */
+function allInterfaces(): string {
+  try {
+    Bun.listen({ hostname: "::", port: 0, socket: { data() {} } }).stop(true);
+    return "::";
+  } catch {
+    return "0.0.0.0"; // IPv6 disabled on this machine
   }
 }
 
