@@ -1,7 +1,7 @@
 // `iofog-connector start`: the daemon in the foreground, as systemd runs it.
 import { readFileSync } from "node:fs";
 import { defineCommand } from "citty";
-import { createDaemonClient } from "./client.ts";
+import { apiHost, createDaemonClient } from "./client.ts";
 import { startDaemon } from "../daemon.ts";
 import { ConnectorError } from "../errors.ts";
 import { createLogger } from "../log.ts";
@@ -53,12 +53,30 @@ export function startCommand(io: Io) {
 }
 
 async function alreadyRunning(settings: Settings): Promise<boolean> {
+  // A refused TCP connection answers at once; only something listening is worth an HTTP request.
+  if (!(await accepts(apiHost(settings.address).replace(/^\[|\]$/g, ""), settings.apiPort))) return false;
   try {
     const body = await createDaemonClient(settings, 2000).call("/api/v2/commandline", { command: "version" });
     return typeof body.response === "string" && body.response.includes("Connector");
   } catch {
     return false; // nothing (or nothing like a Connector) answers: this instance may start
   }
+}
+
+function accepts(hostname: string, port: number): Promise<boolean> {
+  const { promise, resolve } = Promise.withResolvers<boolean>();
+  Bun.connect({
+    hostname,
+    port,
+    socket: {
+      open(socket) {
+        resolve(true);
+        socket.end();
+      },
+      connectError: () => resolve(false), error: () => resolve(false), data() {} },
+  }).catch(() => resolve(false));
+  setTimeout(() => resolve(false), 2000).unref();
+  return promise;
 }
 
 /** Ports below the unprivileged start need root or CAP_NET_BIND_SERVICE; say so before trying. */

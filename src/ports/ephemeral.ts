@@ -25,20 +25,24 @@ export function readProcFiles(): ProcFiles | undefined {
 export function unreservedEphemeral(pool: PortRange[], proc: ProcFiles): PortRange[] {
   const [low, high] = proc.localPortRange.trim().split(/\s+/).map(Number);
   if (low === undefined || high === undefined || !Number.isInteger(low) || !Number.isInteger(high)) return [];
-  const reserved = new Uint8Array(65536);
+  const reserved: PortRange[] = [];
   for (const part of proc.reservedPorts.trim().split(",")) {
-    if (part === "") continue;
-    const range = parseRange(part);
-    if (typeof range !== "string") reserved.fill(1, range.from, range.to + 1);
+    const range = part === "" ? "" : parseRange(part);
+    if (typeof range !== "string") reserved.push(range);
   }
+  reserved.sort((a, b) => a.from - b.from);
   const out: PortRange[] = [];
   for (const range of pool) {
-    for (let port = Math.max(range.from, low); port <= Math.min(range.to, high); port++) {
-      if (reserved[port]) continue;
-      const last = out.at(-1);
-      if (last && last.to === port - 1) last.to = port;
-      else out.push({ from: port, to: port });
+    // The part of this pool range inside the ephemeral range, minus the reserved ranges (sorted).
+    let from = Math.max(range.from, low);
+    const to = Math.min(range.to, high);
+    for (const r of reserved) {
+      if (from > to) break;
+      if (r.to < from || r.from > to) continue;
+      if (r.from > from) out.push({ from, to: r.from - 1 });
+      from = Math.max(from, r.to + 1);
     }
+    if (from <= to) out.push({ from, to });
   }
   return out;
 }
