@@ -1,0 +1,57 @@
+// Command-line options of the benchmark.
+import { join } from "node:path";
+import { FULL, QUICK, type Profile } from "./profile.ts";
+
+export const SUITES = ["startup", "control", "restore", "idle", "throughput", "latency", "active"] as const;
+export type SuiteName = (typeof SUITES)[number];
+
+export interface Options {
+  profile: Profile;
+  /** The executable under test. */
+  exe: string;
+  /** Build the executable first (bun scripts/build.ts --host). */
+  build: boolean;
+  suites: SuiteName[];
+  /** Where results.md and results.json go; scripts/bench/results/<profile> when absent. */
+  out: string | undefined;
+}
+
+export const USAGE = `Usage: bun scripts/bench/index.ts [--quick] [--exe PATH] [--no-build] [--only SUITE,...] [--out DIR]
+  --quick      about a minute: one repetition, smaller byte counts (default: full run, about 10 minutes)
+  --exe PATH   executable to measure (default: dist/iofog-connector-linux-<arch>, built first)
+  --no-build   do not run scripts/build.ts --host first
+  --only LIST  run only these suites: ${SUITES.join(", ")}
+  --out DIR    write results.md and results.json there (default: scripts/bench/results/full or quick)`;
+
+export function parseArgs(argv: string[], root: string): Options {
+  const options: Options = {
+    profile: FULL,
+    exe: join(root, "dist", `iofog-connector-linux-${process.arch}`),
+    build: true,
+    suites: [...SUITES],
+    out: undefined,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${arg} needs a value\n${USAGE}`);
+      return v;
+    };
+    if (arg === "--quick") options.profile = QUICK;
+    else if (arg === "--exe") {
+      options.exe = value();
+      options.build = false;
+    } else if (arg === "--no-build") options.build = false;
+    else if (arg === "--out") options.out = value();
+    else if (arg === "--only") {
+      const names = value().split(",");
+      for (const name of names) if (!(SUITES as readonly string[]).includes(name)) throw new Error(`unknown suite ${name}\n${USAGE}`);
+      options.suites = names as SuiteName[];
+    } else if (arg === "--help" || arg === "-h") {
+      console.log(USAGE);
+      process.exit(0);
+    } else throw new Error(`unknown option ${arg}\n${USAGE}`);
+  }
+  return options;
+}

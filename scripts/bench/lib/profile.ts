@@ -1,0 +1,37 @@
+// How much each measurement does: the full run (about 10 minutes on 2 cores) or --quick (about a minute).
+
+export interface Profile {
+  name: "full" | "quick";
+  throughput: { reps: number; bytesPerRun: number; streams: number[] };
+  latency: { reps: number; warmup: number; count: number; size: number };
+  restore: { reps: number; mappings: number };
+  idle: { agents: number; perMapping: number; idleSeconds: number; beatMs: number };
+  active: { reps: number; pairs: number; bytesPerPair: number; perMapping: number };
+  control: { reps: number; cycles: number; sizes: number[] };
+  startup: { reps: number };
+}
+
+const GiB = 2 ** 30;
+const MiB = 2 ** 20;
+
+export const FULL: Profile = {
+  name: "full",
+  throughput: { reps: 4, bytesPerRun: 3 * GiB, streams: [1, 8] },
+  latency: { reps: 7, warmup: 2000, count: 20_000, size: 64 },
+  restore: { reps: 5, mappings: 9000 },
+  idle: { agents: 8000, perMapping: 60, idleSeconds: 30, beatMs: 20_000 },
+  active: { reps: 3, pairs: 2000, bytesPerPair: MiB, perMapping: 60 },
+  control: { reps: 3, cycles: 100, sizes: [0, 1000, 9000] },
+  startup: { reps: 15 },
+};
+
+export const QUICK: Profile = {
+  name: "quick",
+  throughput: { reps: 1, bytesPerRun: 1 * GiB, streams: [1, 8] },
+  latency: { reps: 2, warmup: 1000, count: 6000, size: 64 },
+  restore: { reps: 1, mappings: 9000 },
+  idle: { agents: 8000, perMapping: 60, idleSeconds: 4, beatMs: 20_000 },
+  active: { reps: 1, pairs: 2000, bytesPerPair: MiB, perMapping: 60 },
+  control: { reps: 1, cycles: 40, sizes: [0, 1000, 9000] },
+  startup: { reps: 5 },
+};
