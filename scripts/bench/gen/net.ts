@@ -1,5 +1,6 @@
 // Sockets for the load generators: plain or TLS, direct or through the relay's agent handshake (passcode, AUTHORIZED).
 import type { Socket, TCPSocketListener } from "bun";
+import { emit } from "./io.ts";
 
 /** Where a generator connects: a port, the passcode when it plays an agent, and how many connections (1 if absent). */
 export interface Target {
@@ -184,4 +185,23 @@ export async function dialAll(folded: Target[], tls: boolean, handlers: Handlers
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, targets.length) }, worker));
   return conns;
+}
+
+/** Where a receiving role gets its connections: agent connections it dials, or a port it listens on. */
+export interface Attachment {
+  targets?: Target[];
+  listenPort?: number;
+  tls: boolean;
+  tlsFiles?: TlsFiles;
+}
+
+/** Listens or dials as `spec` says, then reports ready with the port or the number of connections. */
+export async function attach(spec: Attachment, handlers: Handlers): Promise<void> {
+  if (spec.targets === undefined) {
+    const server = listen(spec.listenPort ?? 0, spec.tls ? spec.tlsFiles : undefined, handlers);
+    emit("ready", { port: server.port });
+    return;
+  }
+  await dialAll(spec.targets, spec.tls, handlers);
+  emit("ready", { connections: spec.targets.length });
 }

@@ -1,6 +1,6 @@
 // Throughput receiver: listens (direct, HAProxy) or connects as agents (Connector), and counts bytes until all arrived.
 import { emit, ownCpuSeconds, wallMs } from "./io.ts";
-import { dialAll, listen, type Handlers, type Target, type TlsFiles } from "./net.ts";
+import { attach, type Handlers, type Target, type TlsFiles } from "./net.ts";
 
 export interface SinkSpec {
   role: "sink";
@@ -30,11 +30,5 @@ export async function runSink(spec: SinkSpec): Promise<void> {
     ready: (_conn, early) => early && count(early.byteLength),
     data: (_conn, chunk) => count(chunk.byteLength),
   };
-  if (spec.targets === undefined) {
-    const server = listen(spec.listenPort ?? 0, spec.tls ? spec.tlsFiles : undefined, handlers);
-    emit("ready", { port: server.port });
-    return;
-  }
-  await dialAll(spec.targets, spec.tls, handlers);
-  emit("ready", { connections: spec.targets.length });
+  await attach(spec, handlers);
 }
