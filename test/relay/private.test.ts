@@ -2,7 +2,7 @@
 import { expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
 import { dialAgent, PrivateAgent, TXEND } from "../support/agent-client.ts";
-import { until, within } from "../support/endpoint.ts";
+import { until } from "../support/endpoint.ts";
 import { seededRandom } from "../support/random.ts";
 import { startRelay } from "../support/relay-harness.ts";
 import { makeTestCert } from "../support/tls.ts";
