@@ -1,4 +1,4 @@
-// Markdown for the terminal and RESULTS.md: machine, command, one table per section, then every target met or missed.
+// Markdown for the terminal and results.md (the README's Performance section is taken from it): machine, command, one table per section, then every target met or missed.
 import type { Machine } from "./machine.ts";
 import { fmt, met, type Section } from "./model.ts";
 
