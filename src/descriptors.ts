@@ -1,15 +1,16 @@
 // Keeps the process clear of its descriptor limit: past a reserve, new relay connections are closed at once,
 // so the API, the state file and the log can still open files, and the operator hears of it once a minute.
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import type { Clock } from "./clock.ts";
 import type { Logger } from "./log.ts";
+import { readOptional } from "./read-optional.ts";
 
 /** Descriptors kept free for the API, state-file writes, the log and listeners being bound. */
 export const DESCRIPTOR_RESERVE = 64;
 const REPORT_EVERY_MS = 60_000;
 
 /** The soft limit on open files, from /proc/self/limits; undefined when unknown. */
-export function descriptorLimit(text = readText("/proc/self/limits")): number | undefined {
+export function descriptorLimit(text = readOptional("/proc/self/limits")): number | undefined {
   const match = /^Max open files\s+(\d+|unlimited)/m.exec(text ?? "");
   return match && match[1] !== "unlimited" ? Number(match[1]) : undefined;
 }
@@ -52,12 +53,4 @@ export function createDescriptorGate(options: { limit: number | undefined; base:
       return false;
     },
   };
-}
-
-function readText(path: string): string | undefined {
-  try {
-    return readFileSync(path, "utf8");
-  } catch {
-    return undefined;
-  }
 }

@@ -1,8 +1,8 @@
 // How the command line reaches the running daemon: the API address and trust come from the settings file.
-import { readFileSync } from "node:fs";
 import { isIPv6 } from "node:net";
 import type { Settings } from "../config/load.ts";
 import { ConnectorError } from "../errors.ts";
+import { readOptional } from "../read-optional.ts";
 
 export interface DaemonClient {
   readonly url: string;
@@ -22,7 +22,7 @@ export function createDaemonClient(settings: Settings, timeoutMs = 5000): Daemon
   let tls: { ca: string; checkServerIdentity: () => undefined } | undefined;
   if (!settings.dev) {
     // The Connector's own certificate is the only root trusted; it may not name the configured address.
-    const ca = readFileSafe(settings.certFile);
+    const ca = readOptional(settings.certFile); // without it the system roots are tried
     if (ca !== undefined) tls = { ca, checkServerIdentity: () => undefined };
   }
   return {
@@ -46,12 +46,4 @@ export function createDaemonClient(settings: Settings, timeoutMs = 5000): Daemon
       return body;
     },
   };
-}
-
-function readFileSafe(path: string): string | undefined {
-  try {
-    return readFileSync(path, "utf8");
-  } catch {
-    return undefined; // without the certificate the system roots are tried
-  }
 }

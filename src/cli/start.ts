@@ -1,9 +1,9 @@
 // `iofog-connector start`: the daemon in the foreground, as systemd runs it.
-import { readFileSync } from "node:fs";
 import { defineCommand } from "citty";
 import { apiHost, createDaemonClient } from "./client.ts";
 import { startDaemon } from "../daemon.ts";
 import { ConnectorError } from "../errors.ts";
+import { readOptional } from "../read-optional.ts";
 import { createLogger } from "../log.ts";
 import type { Settings } from "../config/load.ts";
 import { configArg, EXIT_OK, report, settingsFrom, type Io } from "./settings-arg.ts";
@@ -82,21 +82,13 @@ function accepts(hostname: string, port: number): Promise<boolean> {
 /** Ports below the unprivileged start need root or CAP_NET_BIND_SERVICE; say so before trying. */
 function checkPrivilegedPort(port: number): void {
   if (process.getuid?.() === 0) return;
-  const unprivilegedStart = Number(readProc("/proc/sys/net/ipv4/ip_unprivileged_port_start") ?? 1024);
+  const unprivilegedStart = Number(readOptional("/proc/sys/net/ipv4/ip_unprivileged_port_start") ?? 1024);
   if (port >= unprivilegedStart) return;
-  const capabilities = /CapEff:\s*([0-9a-f]+)/i.exec(readProc("/proc/self/status") ?? "")?.[1];
+  const capabilities = /CapEff:\s*([0-9a-f]+)/i.exec(readOptional("/proc/self/status") ?? "")?.[1];
   const CAP_NET_BIND_SERVICE = 10n;
   if (capabilities !== undefined && (BigInt(`0x${capabilities}`) >> CAP_NET_BIND_SERVICE) & 1n) return;
   throw new ConnectorError(
     "config",
     `The API port ${port} needs root or CAP_NET_BIND_SERVICE; run the Connector as root or through its systemd unit, or set "dev": true or "apiPort" to a port above 1023.`,
   );
-}
-
-function readProc(path: string): string | undefined {
-  try {
-    return readFileSync(path, "utf8");
-  } catch {
-    return undefined;
-  }
 }

@@ -1,7 +1,7 @@
 // Detects pool ports inside the kernel's ephemeral range: outgoing connections can hold them, so binds fail.
-import { readFileSync } from "node:fs";
 import type { PortRange } from "../config/ranges.ts";
 import { parseRange } from "../config/ranges.ts";
+import { readOptional } from "../read-optional.ts";
 
 export interface ProcFiles {
   /** Contents of /proc/sys/net/ipv4/ip_local_port_range, e.g. "32768\t60999". */
@@ -10,15 +10,11 @@ export interface ProcFiles {
   reservedPorts: string;
 }
 
+/** Undefined when not on Linux or /proc is hidden: then there is nothing to check. */
 export function readProcFiles(): ProcFiles | undefined {
-  try {
-    return {
-      localPortRange: readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8"),
-      reservedPorts: readFileSync("/proc/sys/net/ipv4/ip_local_reserved_ports", "utf8"),
-    };
-  } catch {
-    return undefined; // not Linux, or /proc hidden: nothing to check
-  }
+  const localPortRange = readOptional("/proc/sys/net/ipv4/ip_local_port_range");
+  const reservedPorts = readOptional("/proc/sys/net/ipv4/ip_local_reserved_ports");
+  return localPortRange === undefined || reservedPorts === undefined ? undefined : { localPortRange, reservedPorts };
 }
 
 /** Pool ranges that fall in the ephemeral range and are not reserved; empty when all is well. */
