@@ -35,3 +35,10 @@ export const QUICK: Profile = {
   control: { reps: 1, cycles: 40, sizes: [0, 1000, 9000] },
   startup: { reps: 5 },
 };
+
+/** What a suite that starts its own daemons needs: the executable, a scratch directory, a port range. */
+export interface DaemonSuiteOptions {
+  exe: string;
+  dir: string;
+  pool: [number, number];
+}

@@ -2,7 +2,7 @@
 import { mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { pool as makePool } from "../lib/ports.ts";
-import type { Profile } from "../lib/profile.ts";
+import type { Profile, DaemonSuiteOptions } from "../lib/profile.ts";
 import { Series } from "../lib/series.ts";
 import { quantileSorted } from "../lib/stats.ts";
 import { fmt, kib, type Check, type Section } from "../report/model.ts";
@@ -16,13 +16,7 @@ interface Run {
   stateBytes: number;
 }
 
-export interface ControlOptions {
-  exe: string;
-  dir: string;
-  pool: [number, number];
-}
-
-export async function runControl(options: ControlOptions, profile: Profile, log: (line: string) => void): Promise<Section> {
+export async function runControl(options: DaemonSuiteOptions, profile: Profile, log: (line: string) => void): Promise<Section> {
   const { reps, cycles, sizes } = profile.control;
   const series = new Series<Run>();
   for (let rep = 0; rep < reps; rep++) {
@@ -54,7 +48,7 @@ export async function runControl(options: ControlOptions, profile: Profile, log:
   };
 }
 
-async function cycleOnce(options: ControlOptions, dir: string, size: number, cycles: number): Promise<Run> {
+async function cycleOnce(options: DaemonSuiteOptions, dir: string, size: number, cycles: number): Promise<Run> {
   mkdirSync(dir, { recursive: true });
   const pool = makePool(...options.pool);
   writeStateFile(stateFileOf(dir), pool, { mappings: size, maxConnections: 60, heartbeatThreshold: 200_000 });

@@ -3,7 +3,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { countListening, pool as makePool, type Pool } from "../lib/ports.ts";
 import { rssBytes } from "../lib/proc.ts";
-import type { Profile } from "../lib/profile.ts";
+import type { Profile, DaemonSuiteOptions } from "../lib/profile.ts";
 import { Series } from "../lib/series.ts";
 import { tcpSocketsInUse } from "../lib/sockstat.ts";
 import { pollUntil, sleep } from "../lib/wait.ts";
@@ -19,13 +19,7 @@ interface Run {
   emptyRss: number;
 }
 
-export interface RestoreOptions {
-  exe: string;
-  dir: string;
-  pool: [number, number];
-}
-
-export async function runRestore(options: RestoreOptions, profile: Profile, log: (line: string) => void): Promise<Section> {
+export async function runRestore(options: DaemonSuiteOptions, profile: Profile, log: (line: string) => void): Promise<Section> {
   const { mappings } = profile.restore;
   const series = new Series<Run>();
   for (let rep = 0; rep < profile.restore.reps; rep++) {

@@ -5,7 +5,7 @@ import { spawnTracked, stopChild } from "../lib/children.ts";
 import { nofileWrap } from "../lib/limits.ts";
 import { freePort, pool } from "../lib/ports.ts";
 import { rssBytes } from "../lib/proc.ts";
-import type { Profile } from "../lib/profile.ts";
+import type { Profile, DaemonSuiteOptions } from "../lib/profile.ts";
 import { Series } from "../lib/series.ts";
 import { sleep } from "../lib/wait.ts";
 import { fmt, mb, type Section } from "../report/model.ts";
@@ -18,13 +18,7 @@ interface Run {
   rss: number;
 }
 
-export interface StartupOptions {
-  exe: string;
-  dir: string;
-  pool: [number, number];
-}
-
-export async function runStartup(options: StartupOptions, profile: Profile, log: (line: string) => void): Promise<Section> {
+export async function runStartup(options: DaemonSuiteOptions, profile: Profile, log: (line: string) => void): Promise<Section> {
   const floorExe = buildFloor(options.dir);
   const series = new Series<Run>();
   for (let rep = 0; rep < profile.startup.reps; rep++) {
