@@ -2,6 +2,7 @@
 import type { Socket } from "bun";
 import type { PasscodeReader } from "./protocol.ts";
 import type { RelayPort } from "./mapping.ts";
+import type { RecordCutter } from "./records.ts";
 
 /**
  * Where a connection is in its life:
@@ -24,13 +25,17 @@ export class Conn {
   reader: PasscodeReader | null = null;
   /** The connection this one relays with; still set after the peer closed, until its bytes are flushed. */
   peer: Conn | null = null;
-  /** Bytes read from this connection and not yet written onward, oldest first. */
+  /** Reads (TLS: records) from this connection not yet written onward, oldest first; each is written as one. */
   unsent: Uint8Array[] | null = null;
   unsentBytes = 0;
   /** Reading is paused (backpressure, a held public client, or shutdown). */
   paused = false;
   /** A wrong passcode from a guessing address: left unanswered until the handshake deadline closes it. */
   tarpit = false;
+  /** Closing was asked for; what it reads from now on is ignored. */
+  dropped = false;
+  /** TLS ports: cuts what the socket reads into the records the client wrote (see records.ts). */
+  cutter: RecordCutter | null = null;
 
   constructor(
     readonly socket: Socket<Conn>,

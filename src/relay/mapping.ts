@@ -33,7 +33,12 @@ export class RelayPort {
   rejectedThrottled = 0;
   rejectedOverload = 0;
   heartbeatTimeouts = 0;
+  rejectedTls = 0;
+  staleBytes = 0;
+  recordMismatches = 0;
   lastActivity = 0;
+  /** When a TLS client on this plain port was last reported, so that it is said once a minute. */
+  tlsWarnedAt = 0;
 
   constructor(
     readonly mapping: MappingRuntime,
@@ -110,6 +115,9 @@ export class RelayPort {
       rejectedThrottled: this.rejectedThrottled,
       rejectedOverload: this.rejectedOverload,
       heartbeatTimeouts: this.heartbeatTimeouts,
+      rejectedTls: this.rejectedTls,
+      staleBytes: this.staleBytes,
+      recordMismatches: this.recordMismatches,
       lastActivity: this.lastActivity,
     };
   }

@@ -96,6 +96,7 @@ export function createPipe(ctx: RelayContext, partnerGone: (conn: Conn) => void)
   };
 
   const drop = (conn: Conn): void => {
+    conn.dropped = true;
     conn.socket.close();
   };
 

@@ -56,6 +56,12 @@ export interface PortState {
   /** Connections closed at accept because the process is near its descriptor limit. */
   rejectedOverload: number;
   heartbeatTimeouts: number;
+  /** Agent connections that opened a TLS handshake on a plain-TCP (dev mode) port, closed at once. */
+  rejectedTls: number;
+  /** Payload bytes read from a public mapping's agent connection while no client was bound to it, dropped. */
+  staleBytes: number;
+  /** TLS connections whose record lengths did not match their plaintext; relayed read by read from then on. */
+  recordMismatches: number;
   /** Milliseconds since the epoch of the last byte read or written; 0 = never. */
   lastActivity: number;
 }
