@@ -266,10 +266,10 @@ export class PrivateAgent {
   }
 
   /**
-   * Sends one message and resolves with the number of attempts once it is acknowledged; rejects after
-   * `maxResends` resends without ACK. `beforeTxend` runs between the message and TXEND.
+   * Sends one message, TXEND right behind it, and resolves with the number of attempts once it is
+   * acknowledged; rejects after `maxResends` resends without ACK.
    */
-  async send(message: Uint8Array, beforeTxend?: () => Promise<void>): Promise<number> {
+  async send(message: Uint8Array): Promise<number> {
     const ackTimeoutMs = this.options.ackTimeoutMs ?? 1000;
     const maxResends = this.options.maxResends ?? 4;
     for (let attempt = 0; attempt <= maxResends; attempt++) {
@@ -278,7 +278,6 @@ export class PrivateAgent {
       const acked = new Promise<void>((resolve) => (this.waitingAck = resolve));
       this.sends++;
       await link.send(message);
-      if (beforeTxend) await beforeTxend();
       await link.send(TXEND);
       const timeout = ackTimeoutMs * 2 ** attempt;
       const ok = await Promise.race([acked.then(() => true), Bun.sleep(timeout).then(() => false)]);

@@ -34,6 +34,15 @@ type common struct {
 	plain    bool
 	deadline time.Duration
 	beat     time.Duration
+	tls12    string
+}
+
+// TLS 1.2 suites by name, for an ECDSA certificate (the tests' certificate is EC).
+var tls12Suites = map[string]uint16{
+	"gcm":    tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+	"gcm256": tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+	"chacha": tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305,
+	"cbc":    tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA,
 }
 
 func (c *common) flags(fs *flag.FlagSet) {
@@ -43,6 +52,7 @@ func (c *common) flags(fs *flag.FlagSet) {
 	fs.BoolVar(&c.plain, "plain", false, "plain TCP instead of TLS (tools and tests only; the agent never does this)")
 	fs.DurationVar(&c.deadline, "deadline", 60*time.Second, "give up and report after this long")
 	fs.DurationVar(&c.beat, "beat", 20*time.Second, "interval of BEAT writes")
+	fs.StringVar(&c.tls12, "tls12", "", "speak TLS 1.2 with this suite only (gcm, gcm256, chacha, cbc) instead of Go's defaults")
 }
 
 func (c *common) dial() (net.Conn, error) {
@@ -57,7 +67,16 @@ func (c *common) dial() (net.Conn, error) {
 	roots.AppendCertsFromPEM(pem)
 	host, _, _ := net.SplitHostPort(c.addr)
 	dialer := &net.Dialer{Timeout: 5 * time.Second}
-	return tls.DialWithDialer(dialer, "tcp", c.addr, &tls.Config{RootCAs: roots, ServerName: host})
+	config := &tls.Config{RootCAs: roots, ServerName: host}
+	if c.tls12 != "" {
+		suite, ok := tls12Suites[c.tls12]
+		if !ok {
+			return nil, fmt.Errorf("unknown suite %q", c.tls12)
+		}
+		config.MaxVersion = tls.VersionTLS12
+		config.CipherSuites = []uint16{suite}
+	}
+	return tls.DialWithDialer(dialer, "tcp", c.addr, config)
 }
 
 // link is one authorized connection; writes are serialised so that each message is one Write.
