@@ -18,7 +18,7 @@ export class Conn {
   phase: Phase = "pending";
   /**
    * The time the connection's deadline counts from: accept while pending, the start of the wait for a
-   * held public client, the last read for an authorized agent connection.
+   * held public client, the last read (or the end of a pause in reading) for an authorized agent connection.
    */
   since: number;
   /** Passcode being gathered; only while pending on an agent port. */

@@ -49,6 +49,8 @@ export function createPipe(ctx: RelayContext, partnerGone: (conn: Conn) => void)
       if (conn.paused) {
         conn.paused = false;
         conn.socket.resume();
+        // Silence is counted only while the connection is read: what it sent meanwhile waits in the kernel.
+        if (conn.port.agent && conn.phase !== "pending") conn.since = clock.now();
       }
     } else if (!conn.paused) {
       conn.paused = true;

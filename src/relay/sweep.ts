@@ -33,7 +33,8 @@ export function createSweeper(ctx: RelayContext, pipe: Pipe): Sweeper {
       if (conn.phase !== "free" || age < ctx.holdTimeoutMs) return;
       port.rejectedTimeout++;
       pipe.drop(conn);
-    } else if (port.heartbeatMs > 0 && age >= port.heartbeatMs) {
+    } else if (port.heartbeatMs > 0 && age >= port.heartbeatMs && !conn.paused) {
+      // A connection the relay does not read (backpressure, a held private payload) is not silent.
       port.heartbeatTimeouts++;
       ctx.log.debug(`Port ${port.number}: no heartbeat for ${age} ms, agent connection closed.`);
       pipe.drop(conn);

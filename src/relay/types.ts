@@ -43,6 +43,8 @@ export interface PortState {
   bound: number;
   /** Public clients held while no agent connection is free (public port2). */
   waiting: number;
+  /** Established connections the relay is not reading now (backpressure, a held payload, a held client). */
+  paused: number;
   /** Payload bytes read from this port's connections. */
   bytesIn: number;
   /** Payload bytes written to this port's connections. */
