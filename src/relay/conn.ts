@@ -34,6 +34,10 @@ export class Conn {
   tarpit = false;
   /** Closing was asked for; what it reads from now on is ignored. */
   dropped = false;
+  /** The peer ended its writes (FIN); with a public partner, the way back stays open (half-close). */
+  readEnded = false;
+  /** This side's write half was shut down after the partner's FIN and the flush of what it had sent. */
+  writeEnded = false;
   /** TLS ports: cuts what the socket reads into the records the client wrote (see records.ts). */
   cutter: RecordCutter | null = null;
 

@@ -152,6 +152,16 @@ func message(seed uint64, seq uint32, size int) []byte {
 	return m
 }
 
+// closeWrite ends the writes of a TLS (close_notify, as Go does) or plain TCP (FIN) connection.
+func closeWrite(conn net.Conn) {
+	switch c := conn.(type) {
+	case *tls.Conn:
+		c.CloseWrite()
+	case *net.TCPConn:
+		c.CloseWrite()
+	}
+}
+
 func emit(v any) {
 	out, _ := json.Marshal(v)
 	fmt.Println(string(out))
@@ -358,15 +368,19 @@ func publicAgent(args []string) {
 	maxBytes := fs.Int64("max", 64<<20, "at most this many bytes per answer")
 	stale := fs.Int("stale", 0, "bytes written on each fresh connection before a client is bound")
 	requests := fs.Int("requests", 1, "answer this many requests, then report")
+	halfClose := fs.Bool("half-close", false, "end the writes (FIN) after each answer and go on reading until the Connector ends")
+	keepOpen := fs.Bool("keep-open", false, "when the Connector ends its writes, keep the connection open until -deadline")
 	fs.Parse(args)
 
 	var mu sync.Mutex
-	var served, finished, beatsSent, beatsHeard, staleWritten, dials int64
+	var served, finished, beatsSent, beatsHeard, staleWritten, dials, afterHalfClose int64
 	var answered []int64
 	var firstError string
 	done := make(chan struct{})
 	var once sync.Once
-	deadline := time.After(c.deadline)
+	expired := time.After(c.deadline)
+	deadline := make(chan struct{})
+	go func() { <-expired; close(deadline) }()
 	quit := make(chan struct{})
 
 	serve := func() {
@@ -402,12 +416,25 @@ func publicAgent(args []string) {
 			}
 			buf := make([]byte, 64*1024)
 			wasServing := false
+			writesEnded := false
 			for {
 				n, err := l.conn.Read(buf)
 				if err != nil {
+					if *keepOpen && err == io.EOF {
+						select {
+						case <-quit:
+						case <-deadline:
+						}
+					}
 					break
 				}
 				r := buf[:n]
+				if writesEnded {
+					mu.Lock()
+					afterHalfClose += int64(n)
+					mu.Unlock()
+					continue
+				}
 				if bytes.Equal(r, beatWord) || bytes.Equal(r, beatTwice) {
 					mu.Lock()
 					beatsHeard++
@@ -446,6 +473,10 @@ func publicAgent(args []string) {
 				}
 				// The answer ends with its length, as a line of its own, so the client knows when it has all of it.
 				l.write([]byte(fmt.Sprintf("\nEND %d\n", sent)))
+				if *halfClose {
+					closeWrite(l.conn)
+					writesEnded = true
+				}
 				mu.Lock()
 				served++
 				answered = append(answered, sent)
@@ -476,7 +507,7 @@ func publicAgent(args []string) {
 	close(quit)
 	mu.Lock()
 	emit(map[string]any{"served": served, "answered": answered, "beatsSent": beatsSent, "beatsHeard": beatsHeard,
-		"staleWritten": staleWritten, "dials": dials, "timedOut": timedOut, "error": firstError})
+		"staleWritten": staleWritten, "dials": dials, "afterHalfClose": afterHalfClose, "timedOut": timedOut, "error": firstError})
 	mu.Unlock()
 }
 
@@ -487,6 +518,9 @@ func publicClient(args []string) {
 	var c common
 	c.flags(fs)
 	request := fs.String("request", "GET /", "what the client writes")
+	halfClose := fs.Bool("half-close", false, "end the writes (FIN) right after the request")
+	after := fs.Int("after", 0, "bytes written once the whole answer is read, then the writes are ended")
+	awaitEnd := fs.Bool("await-end", false, "after the answer, read on until the Connector ends the connection, and report how")
 	fs.Parse(args)
 	conn, err := c.dial()
 	if err != nil {
@@ -495,6 +529,9 @@ func publicClient(args []string) {
 	}
 	conn.SetDeadline(time.Now().Add(c.deadline))
 	conn.Write([]byte(*request))
+	if *halfClose {
+		closeWrite(conn)
+	}
 	var seed uint64
 	for _, b := range []byte(*request) {
 		seed = seed*131 + uint64(b)
@@ -539,6 +576,20 @@ func publicClient(args []string) {
 			res["readError"] = err.Error()
 			res["error"] = "no END line"
 			break
+		}
+	}
+	if *after > 0 && announced >= 0 {
+		conn.Write(bytes.Repeat([]byte{0xAA}, *after))
+		closeWrite(conn)
+	}
+	// What follows the answer: a clean end (FIN) or an error.
+	if *awaitEnd {
+		if n, err := conn.Read(buf); err == io.EOF && n == 0 {
+			res["end"] = "eof"
+		} else if err != nil {
+			res["end"] = err.Error()
+		} else {
+			res["end"] = fmt.Sprintf("%d more bytes", n)
 		}
 	}
 	conn.Close()
