@@ -96,7 +96,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     };
     const scrape = () =>
       new Response(
-        metrics.render({ states: relay.states(), mappings: service.count, directs: service.directCount, portsFree: pool.available, portsTotal: pool.size }),
+        metrics.render({ states: relay.states(), mappings: service.count, directs: service.directCount, portsFree: pool.available, portsTotal: pool.size }) +
+          `# HELP iofog_connector_log_write_failures_total Log lines dropped because the log file or stdout could not take them.\n# TYPE iofog_connector_log_write_failures_total counter\niofog_connector_log_write_failures_total ${log.writeFailures}\n`,
         { headers: { "content-type": METRICS_CONTENT_TYPE } },
       );
 
