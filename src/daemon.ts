@@ -18,7 +18,7 @@ import { readProcFiles, unreservedEphemeral, type ProcFiles } from "./ports/ephe
 import { createPortPool } from "./ports/pool.ts";
 import { createRelay } from "./relay/index.ts";
 import type { Relay, RelayOptions } from "./relay/types.ts";
-import { loadState } from "./store/state-file.ts";
+import { loadState, prepareStateDir } from "./store/state-file.ts";
 import { VERSION } from "./version.ts";
 
 export interface DaemonOptions {
@@ -58,6 +58,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const startedAt = clock.now();
 
   const tls = settings.dev ? undefined : loadTls(settings.certFile, settings.keyFile, clock.now());
+  prepareStateDir(settings.stateFile);
   const restored = loadState(settings.stateFile);
   const pool = createPortPool({ ranges: settings.ports, exclude: settings.exclude });
   warnEphemeral(pool.ranges(), options.proc ?? readProcFiles(), log);

@@ -90,6 +90,7 @@ export async function createMappingService(options: MappingServiceOptions, resto
       await writer.persist();
     } catch (error) {
       undo();
+      log.error(error instanceof Error ? error.message : String(error));
       throw error;
     }
   }
