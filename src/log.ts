@@ -3,7 +3,7 @@ import { closeSync, constants, mkdirSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { createConsola, LogLevels, type ConsolaInstance, type LogObject, type LogType } from "consola/core";
 import { format } from "node:util";
-import { openRegular } from "./regular-file.ts";
+import { openRegular, whyUnusable } from "./regular-file.ts";
 
 /** The logger every part of the Connector receives. */
 export type Logger = Pick<ConsolaInstance, "error" | "warn" | "info" | "debug" | "level">;
@@ -43,7 +43,13 @@ export function createLogger(options: LoggerOptions = {}): ClosableLogger {
   if (options.logDir !== undefined) {
     mkdirSync(options.logDir, { recursive: true });
     file = join(options.logDir, LOG_FILE_NAME);
-    fd = openRegular(file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, 0o640);
+    try {
+      fd = openRegular(file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, 0o640);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOTREG") throw error;
+      // No errno code for this case: the start command then prints the sentence itself.
+      throw Object.assign(new Error(`${file} ${whyUnusable(error)}`), { name: "" });
+    }
   }
   const render = options.format === "json" ? renderJson : renderText;
   let failures = 0;
