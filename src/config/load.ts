@@ -26,6 +26,8 @@ export interface Settings {
   certFile: string;
   keyFile: string;
   logDir: string;
+  /** The most direct-connection records kept at once (default 10,000). */
+  maxDirects?: number;
   /** Undefined: anyone may call the mapping and direct endpoints. */
   allowedControllers?: Cidr[];
   logLevel: LogLevelName;
@@ -62,7 +64,7 @@ export function parseSettings(json: unknown, file: string): Settings {
   }
   const parsed = v.safeParse(SettingsSchema, json);
   if (!parsed.success) {
-    throw new ConnectorError("config", `Settings file ${file}: ${describeIssue(parsed.issues[0])}.`);
+    throw new ConnectorError("config", `Settings file ${file}: ${describeIssue(parsed.issues[0], "the settings")}.`);
   }
   const input = parsed.output;
   const dir = dirname(file);
@@ -83,5 +85,6 @@ export function parseSettings(json: unknown, file: string): Settings {
     allowedControllers: input.allowedControllers?.map((text) => parseCidr(text)!),
     logLevel: input.logLevel,
     logFormat: input.logFormat,
+    maxDirects: input.maxDirects,
   };
 }

@@ -5,7 +5,8 @@ import { ConnectorError } from "../errors.ts";
 /** What one agent says about itself on /api/v2/direct. */
 export interface DirectCaller {
   ip: string;
-  port: string | number;
+  /** 1-65535. */
+  port: number;
   certificate: string;
   /** The address the request came from (X-Forwarded-For, else the socket peer). */
   remoteip: string;

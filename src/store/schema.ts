@@ -1,33 +1,41 @@
 // The state file's records, as the Java Connector wrote them and as we write them: one field list, one place.
 import * as v from "valibot";
+import { record } from "../config/issues.ts";
 import type { RelayMapping } from "../relay/types.ts";
 
-/** A count or a duration: a JSON integer, or a string of decimal digits (the Java Connector wrote both). */
-export const WholeNumber = v.pipe(
-  v.union([
-    v.pipe(v.number(), v.safeInteger()),
-    v.pipe(v.string(), v.regex(/^\s*\d{1,15}\s*$/), v.transform(Number)),
-  ], "must be a whole number"),
-  v.minValue(0, "must not be negative"),
-);
+/**
+ * A count or a duration from 0 to `max`: a JSON integer, or a string of decimal digits (the Java
+ * Connector wrote both). Every issue states `rule`.
+ */
+export function wholeNumber(max: number, rule = `a whole number from 0 to ${max}`) {
+  return v.pipe(
+    v.union([
+      v.pipe(v.number(rule), v.safeInteger(rule)),
+      v.pipe(v.string(rule), v.regex(/^\s*\d{1,15}\s*$/, rule), v.transform(Number)),
+    ], rule),
+    v.minValue(0, rule),
+    v.maxValue(max, rule),
+  );
+}
 
-const Text = v.optional(v.pipe(v.string("must be a string")), "");
-const PortNumber = v.pipe(WholeNumber, v.maxValue(65535, "must be a port number"));
+const Count = wholeNumber(Number.MAX_SAFE_INTEGER, "a whole number");
+const PortNumber = wholeNumber(65535, "a port number from 0 to 65535");
+const Secret = v.pipe(v.string("a passcode as text"), v.nonEmpty("a passcode as text"));
 
-export const StateRecord = v.object({
-  id: v.pipe(v.string("must be a string"), v.nonEmpty("must not be empty")),
+export const StateRecord = record({
+  id: v.pipe(v.string("an id as text"), v.nonEmpty("an id as text")),
   port1: PortNumber,
   port2: v.optional(PortNumber, 0),
-  maxconnectionsport1: v.optional(WholeNumber, 0),
-  maxconnectionsport2: v.optional(WholeNumber, 0),
-  passcodeport1: v.pipe(v.string("must be a string"), v.nonEmpty("must not be empty")),
-  passcodeport2: Text,
-  heartbeatabsencethresholdport1: v.optional(WholeNumber, 0),
-  heartbeatabsencethresholdport2: v.optional(WholeNumber, 0),
-});
+  maxconnectionsport1: v.optional(Count, 0),
+  maxconnectionsport2: v.optional(Count, 0),
+  passcodeport1: Secret,
+  passcodeport2: v.optional(v.string("a passcode as text, or empty"), ""),
+  heartbeatabsencethresholdport1: v.optional(Count, 0),
+  heartbeatabsencethresholdport2: v.optional(Count, 0),
+}, "a mapping record, a JSON object");
 export type StateRecord = v.InferOutput<typeof StateRecord>;
 
-export const StateFile = v.object({ mappings: v.array(StateRecord, "must be an array") });
+export const StateFile = record({ mappings: v.array(StateRecord, "an array of mapping records") }, 'a JSON object {"mappings":[...]}');
 
 /** A rendezvous record (PROTOCOL 4): stored with port1 0 and the passkey as passcodeport1. */
 export interface DirectRecord {

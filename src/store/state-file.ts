@@ -29,7 +29,7 @@ export function loadState(path: string): Entry[] {
     throw refuse(`is not valid JSON (${(error as Error).message})`);
   }
   const parsed = v.safeParse(StateFile, json);
-  if (!parsed.success) throw refuse(`is not a mapping list: ${describeIssue(parsed.issues[0])}`);
+  if (!parsed.success) throw refuse(`is not a mapping list: ${describeIssue(parsed.issues[0], "the file")}`);
   const entries = parsed.output.mappings.map(fromRecord);
   const ids = new Set<string>();
   const ports = new Map<number, string>();
