@@ -75,7 +75,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const servers: ApiServer[] = [];
   try {
     const service = await createMappingService(
-      { pool, relay, stateFile: settings.stateFile, log, onStateWrite: metrics.recordStateWrite },
+      { pool, relay, stateFile: settings.stateFile, log, clock, maxDirects: settings.maxDirects, onStateWrite: metrics.recordStateWrite },
       restored,
     );
     listeners = () => 2 * service.count;
@@ -107,6 +107,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     const stop = () =>
       (stopping ??= (async () => {
         log.info("Connector is stopping.");
+        service.close();
         for (const server of servers) await server.stop();
         await relay.shutdown(options.shutdownGraceMs ?? 5000);
         log.info("Connector stopped.");
@@ -151,7 +152,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         }
         controllers = nextControllers;
         log.setLevel(next.logLevel);
-        const fixed = (["ports", "exclude", "dev", "apiPort", "stateFile", "logDir", "broker"] as const).filter(
+        const fixed = (["ports", "exclude", "dev", "apiPort", "stateFile", "logDir", "broker", "maxDirects"] as const).filter(
           (key) => JSON.stringify(next[key]) !== JSON.stringify(settings[key]),
         );
         if (fixed.length > 0) log.warn(`Settings reloaded; ${fixed.join(", ")} changed and take effect after a restart.`);

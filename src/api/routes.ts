@@ -118,7 +118,9 @@ export function createRoutes(deps: RouteDeps): Map<string, Route> {
         if (direct === undefined || !sameSecret(direct.passkey, passkey)) {
           throw new ConnectorError("not_found", "No direct connection has this id and passkey.");
         }
-        const result = rendezvous.call(id, parseDirectSide(fields, remoteIp));
+        const side = parseDirectSide(fields, remoteIp);
+        service.markDirectUsed(id);
+        const result = rendezvous.call(id, side);
         if (result.status === "wait") return stamp({ status: "wait", id });
         const { peer } = result;
         return stamp({ status: "ok", id, ip: peer.ip, remoteip: peer.remoteip, port: peer.port, certificate: peer.certificate });

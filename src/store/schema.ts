@@ -32,6 +32,8 @@ export const StateRecord = record({
   passcodeport2: v.optional(v.string("a passcode as text, or empty"), ""),
   heartbeatabsencethresholdport1: v.optional(Count, 0),
   heartbeatabsencethresholdport2: v.optional(Count, 0),
+  /** Direct records only: when it was added, while no agent has called its rendezvous yet (ms since the epoch). */
+  unusedsince: v.optional(Count),
 }, "a mapping record, a JSON object");
 export type StateRecord = v.InferOutput<typeof StateRecord>;
 
@@ -41,12 +43,18 @@ export const StateFile = record({ mappings: v.array(StateRecord, "an array of ma
 export interface DirectRecord {
   id: string;
   passkey: string;
+  /** Set from its creation until an agent first calls its rendezvous; undefined once used (or unknown: 1.x files). */
+  unusedSince?: number;
 }
 
 export type Entry = { kind: "mapping"; mapping: RelayMapping } | { kind: "direct"; direct: DirectRecord };
 
 export function fromRecord(record: StateRecord): Entry {
-  if (record.port1 === 0) return { kind: "direct", direct: { id: record.id, passkey: record.passcodeport1 } };
+  if (record.port1 === 0) {
+    const direct: DirectRecord = { id: record.id, passkey: record.passcodeport1 };
+    if (record.unusedsince !== undefined) direct.unusedSince = record.unusedsince;
+    return { kind: "direct", direct };
+  }
   return {
     kind: "mapping",
     mapping: {
@@ -66,10 +74,11 @@ export function fromRecord(record: StateRecord): Entry {
 
 export function toRecord(entry: Entry): StateRecord {
   if (entry.kind === "direct") {
-    const { id, passkey } = entry.direct;
+    const { id, passkey, unusedSince } = entry.direct;
     return {
       id, port1: 0, port2: 0, maxconnectionsport1: 0, maxconnectionsport2: 0,
       passcodeport1: passkey, passcodeport2: "", heartbeatabsencethresholdport1: 0, heartbeatabsencethresholdport2: 0,
+      ...(unusedSince === undefined ? {} : { unusedsince: unusedSince }),
     };
   }
   const m = entry.mapping;

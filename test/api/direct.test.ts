@@ -12,7 +12,7 @@ describe("direct connections", () => {
     expect(body.port).toBe(12345);
     expect(d.daemon.service.availablePorts).toBe(free);
     const json = loadState(d.settings.stateFile);
-    expect(json).toEqual([{ kind: "direct", direct: { id: body.id, passkey: body.passkey } }]);
+    expect(json).toEqual([{ kind: "direct", direct: { id: body.id, passkey: body.passkey, unusedSince: expect.any(Number) } }]);
   });
 
   test("the rendezvous: wait, then each side gets the other's details", async () => {
