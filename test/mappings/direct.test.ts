@@ -43,4 +43,13 @@ describe("direct rendezvous", () => {
     r.forget("one");
     expect(r.call("one", c)).toEqual({ status: "wait" });
   });
+
+  test("rendezvous whose sides all expired are forgotten, even if their ids are never called again", () => {
+    const clock = manualClock();
+    const r = createRendezvous(clock);
+    for (let i = 0; i < 100; i++) r.call(`old-${i}`, a);
+    clock.advance(RENDEZVOUS_EXPIRY_MS);
+    r.call("new", b);
+    expect(r.size).toBe(1);
+  });
 });
