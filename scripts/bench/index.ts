@@ -17,6 +17,8 @@ import { runLatency } from "./suites/latency.ts";
 import { runRestore } from "./suites/restore.ts";
 import { runStartup } from "./suites/startup.ts";
 import { runThroughput } from "./suites/throughput.ts";
+import { runVersus } from "./suites/versus.ts";
+import { buildBaseline } from "./lib/baseline.ts";
 import { startWorld, type World } from "./suites/world.ts";
 import { ensureHaproxy } from "./targets/haproxy.ts";
 
@@ -44,11 +46,13 @@ const top = Math.min(ephemeralStart() - 1, 65535);
 if (top < 32_000) log(`warning: the ephemeral port range starts at ${top + 1}; pools may overlap it`);
 const big: [number, number] = [top - 20_999, top];
 const pools = { plain: [big[0] - 1000, big[0] - 501] as [number, number], tls: [big[0] - 500, big[0] - 1] as [number, number] };
+const baselinePools = { plain: [big[0] - 2000, big[0] - 1501] as [number, number], tls: [big[0] - 1500, big[0] - 1001] as [number, number] };
 
 const dir = mkdtempSync(join(tmpdir(), "iofog-bench-"));
 const sections: Section[] = [];
 const failures: string[] = [];
 let world: World | undefined;
+let baselineWorld: World | undefined;
 let haproxyVersion = "HAProxy (not used)";
 
 async function suite(name: SuiteName, run: () => Promise<Section>): Promise<void> {
@@ -67,7 +71,7 @@ async function suite(name: SuiteName, run: () => Promise<Section>): Promise<void
 try {
   const certs = makeCertificate(dir);
   const { exe, profile } = options;
-  const needWorld = options.suites.some((s) => s === "throughput" || s === "latency" || s === "active");
+  const needWorld = options.suites.some((s) => s === "throughput" || s === "latency" || s === "active" || s === "versus");
   if (needWorld) haproxyVersion = ensureHaproxy();
   await suite("startup", () => runStartup({ exe, dir, pool: big }, profile, log));
   await suite("control", () => runControl({ exe, dir, pool: big }, profile, log));
@@ -80,11 +84,21 @@ try {
     await suite("throughput", () => runThroughput(w, profile, log));
     await suite("latency", () => runLatency(w, profile, log));
     await suite("active", () => runActive(w, profile, log));
+    if (options.suites.includes("versus")) {
+      const baseline = options.baseline;
+      const baselineExe = "exe" in baseline ? baseline.exe : buildBaseline(root, baseline.ref, log);
+      const baselineName = "exe" in baseline ? baseline.exe : `baseline ${baseline.ref}`;
+      log(`starting the baseline's plain and TLS Connectors (${baselineExe})`);
+      baselineWorld = await startWorld({ exe: baselineExe, dir: join(dir, "baseline"), certs, pools: baselinePools, haproxy: false });
+      const b = baselineWorld;
+      await suite("versus", () => runVersus({ this: w, baseline: b }, { exe, baselineExe, baselineName, dir, pool: big, certs }, profile, log));
+    }
   }
 } catch (error) {
   failures.push(error instanceof Error ? error.message : String(error));
 } finally {
   await world?.stop().catch(() => undefined);
+  await baselineWorld?.stop().catch(() => undefined);
   killAll();
 }
 

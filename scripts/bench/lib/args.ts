@@ -2,7 +2,10 @@
 import { join } from "node:path";
 import { FULL, QUICK, type Profile } from "./profile.ts";
 
-export const SUITES = ["startup", "control", "restore", "idle", "throughput", "latency", "active"] as const;
+export const SUITES = ["startup", "control", "restore", "idle", "throughput", "latency", "active", "versus"] as const;
+
+/** The release the "versus" suite compares with unless --baseline or --baseline-ref says otherwise: 2.0.0. */
+export const BASELINE_REF = "d17abf7";
 export type SuiteName = (typeof SUITES)[number];
 
 export interface Options {
@@ -14,6 +17,8 @@ export interface Options {
   suites: SuiteName[];
   /** Where results.md and results.json go; scripts/bench/results/<profile> when absent. */
   out: string | undefined;
+  /** The build "versus" compares with: an executable, or a git revision built first. */
+  baseline: { exe: string } | { ref: string };
 }
 
 export const USAGE = `Usage: bun scripts/bench/index.ts [--quick] [--exe PATH] [--no-build] [--only SUITE,...] [--out DIR]
@@ -21,7 +26,9 @@ export const USAGE = `Usage: bun scripts/bench/index.ts [--quick] [--exe PATH] [
   --exe PATH   executable to measure (default: dist/iofog-connector-linux-<arch>, built first)
   --no-build   do not run scripts/build.ts --host first
   --only LIST  run only these suites: ${SUITES.join(", ")}
-  --out DIR    write results.md and results.json there (default: scripts/bench/results/full or quick)`;
+  --out DIR    write results.md and results.json there (default: scripts/bench/results/full or quick)
+  --baseline EXE      the executable the "versus" suite compares this build with
+  --baseline-ref REF  or the git revision to build it from (default: ${BASELINE_REF}, the 2.0.0 release)`;
 
 export function parseArgs(argv: string[], root: string): Options {
   const options: Options = {
@@ -30,6 +37,7 @@ export function parseArgs(argv: string[], root: string): Options {
     build: true,
     suites: [...SUITES],
     out: undefined,
+    baseline: { ref: BASELINE_REF },
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -44,6 +52,8 @@ export function parseArgs(argv: string[], root: string): Options {
       options.build = false;
     } else if (arg === "--no-build") options.build = false;
     else if (arg === "--out") options.out = value();
+    else if (arg === "--baseline") options.baseline = { exe: value() };
+    else if (arg === "--baseline-ref") options.baseline = { ref: value() };
     else if (arg === "--only") {
       const names = value().split(",");
       for (const name of names) if (!(SUITES as readonly string[]).includes(name)) throw new Error(`unknown suite ${name}\n${USAGE}`);

@@ -9,6 +9,8 @@ export interface Profile {
   active: { reps: number; pairs: number; bytesPerPair: number; perMapping: number };
   control: { reps: number; cycles: number; sizes: number[] };
   startup: { reps: number };
+  /** This build against the baseline build: throughput and latency repetitions, idle TLS agents. */
+  versus: { reps: number; bytesPerRun: number; idleAgents: number };
 }
 
 const GiB = 2 ** 30;
@@ -23,6 +25,7 @@ export const FULL: Profile = {
   active: { reps: 3, pairs: 2000, bytesPerPair: MiB, perMapping: 60 },
   control: { reps: 3, cycles: 100, sizes: [0, 1000, 9000] },
   startup: { reps: 15 },
+  versus: { reps: 3, bytesPerRun: 2 * GiB, idleAgents: 4000 },
 };
 
 export const QUICK: Profile = {
@@ -34,6 +37,7 @@ export const QUICK: Profile = {
   active: { reps: 1, pairs: 2000, bytesPerPair: MiB, perMapping: 60 },
   control: { reps: 1, cycles: 40, sizes: [0, 1000, 9000] },
   startup: { reps: 5 },
+  versus: { reps: 1, bytesPerRun: 512 * MiB, idleAgents: 2000 },
 };
 
 /** What a suite that starts its own daemons needs: the executable, a scratch directory, a port range. */

@@ -26,7 +26,7 @@ export async function runLatency(world: World, profile: Profile, log: (line: str
     for (const tls of [false, true]) {
       const line: string[] = [];
       for (const path of PATHS) {
-        const run = await runOnce(world, path, tls, profile);
+        const run = await measureLatency(world, path, tls, profile);
         series.add(key(path, tls), run);
         line.push(`${path} ${fmt(run.p50, 0)}/${fmt(run.p99, 0)}/${fmt(run.p999, 0)}`);
       }
@@ -36,7 +36,8 @@ export async function runLatency(world: World, profile: Profile, log: (line: str
   return report(series, profile);
 }
 
-async function runOnce(world: World, path: PathName, tls: boolean, profile: Profile): Promise<Run> {
+/** One ping-pong run of 64-byte round trips through `path`. */
+export async function measureLatency(world: World, path: PathName, tls: boolean, profile: Profile): Promise<Run> {
   const { warmup, count, size } = profile.latency;
   const ends = await openEnds(world, path, tls, 1);
   const budgetMs = 30_000 + (warmup + count) * 2; // even 2 ms a round trip finishes in time

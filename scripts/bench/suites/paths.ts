@@ -28,6 +28,7 @@ export async function openEnds(world: World, path: PathName, tls: boolean, strea
     case "direct":
       return { receive: { listenPort: fixed.direct }, send: repeat({ port: fixed.direct }), relayPid: undefined, release: nothing };
     case "haproxy":
+      if (world.haproxy === undefined) throw new Error("this run has no HAProxy");
       return { receive: { listenPort: fixed.behind }, send: repeat({ port: fixed.proxy }), relayPid: world.haproxy.pid, release: nothing };
     case "public": {
       const count = Math.ceil(streams / perMapping);

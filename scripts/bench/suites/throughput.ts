@@ -8,7 +8,7 @@ import { fmt, type Check, type Section } from "../report/model.ts";
 import { openEnds, PATHS, type PathName } from "./paths.ts";
 import type { World } from "./world.ts";
 
-interface Run {
+export interface Run {
   gbps: number;
   relayCpuPerGB: number;
   /** Cores the relay process kept busy while the bytes moved. */
@@ -28,7 +28,7 @@ export async function runThroughput(world: World, profile: Profile, log: (line: 
       for (const tls of [false, true]) {
         const line: string[] = [];
         for (const path of PATHS) {
-          const run = await runOnce(world, path, tls, streams, bytesPerRun);
+          const run = await measureThroughput(world, path, tls, streams, bytesPerRun);
           series.add(key(path, tls, streams), run);
           line.push(`${path} ${fmt(run.gbps)}`);
         }
@@ -39,7 +39,8 @@ export async function runThroughput(world: World, profile: Profile, log: (line: 
   return report(series, profile);
 }
 
-async function runOnce(world: World, path: PathName, tls: boolean, streams: number, bytes: number): Promise<Run> {
+/** One bulk transfer of `bytes` over `streams` connections through `path`. */
+export async function measureThroughput(world: World, path: PathName, tls: boolean, streams: number, bytes: number): Promise<Run> {
   const ends = await openEnds(world, path, tls, streams);
   const budgetMs = 30_000 + (bytes / 50e6) * 1000; // even 50 MB/s finishes in time
   let source: Gen | undefined;

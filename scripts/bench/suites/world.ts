@@ -19,7 +19,7 @@ export interface FixedPorts {
 export interface World {
   certs: CertFiles;
   connector: { plain: Connector; tls: Connector };
-  haproxy: Haproxy;
+  haproxy: Haproxy | undefined;
   ports: { plain: FixedPorts; tls: FixedPorts };
   stop(): Promise<void>;
 }
@@ -30,6 +30,8 @@ export interface WorldOptions {
   certs: CertFiles;
   /** Two disjoint pool ranges, each a few hundred ports. */
   pools: { plain: [number, number]; tls: [number, number] };
+  /** Whether to start HAProxy (the baseline build's world needs none). Default true. */
+  haproxy?: boolean;
 }
 
 export async function startWorld(options: WorldOptions): Promise<World> {
@@ -46,7 +48,7 @@ export async function startWorld(options: WorldOptions): Promise<World> {
       tls: options.certs,
     });
     started.push(tls);
-    const haproxy = await startHaproxy({
+    const haproxy = options.haproxy === false ? undefined : await startHaproxy({
       dir: dirOf(options.dir, "haproxy"),
       certs: options.certs,
       threads: 2,
@@ -55,7 +57,7 @@ export async function startWorld(options: WorldOptions): Promise<World> {
         { listen: ports.tls.proxy, server: ports.tls.behind, tls: true },
       ],
     });
-    started.push(haproxy);
+    if (haproxy !== undefined) started.push(haproxy);
     return {
       certs: options.certs,
       connector: { plain, tls },
