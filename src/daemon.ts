@@ -18,6 +18,7 @@ import { readProcFiles, unreservedEphemeral, type ProcFiles } from "./ports/ephe
 import { createPortPool } from "./ports/pool.ts";
 import { createRelay } from "./relay/index.ts";
 import type { Relay, RelayOptions } from "./relay/types.ts";
+import { acquireStateLock, type StateLock } from "./store/lock.ts";
 import { loadState } from "./store/state-file.ts";
 import { VERSION } from "./version.ts";
 
@@ -31,6 +32,8 @@ export interface DaemonOptions {
   proc?: ProcFiles;
   /** How long shutdown waits for relayed pairs to flush. */
   shutdownGraceMs?: number;
+  /** The state file's lock when the caller took it already; taken here otherwise. Released on stop. */
+  lock?: StateLock;
   /** Relay timeouts and bounds other than the defaults (tests use short ones). */
   relayLimits?: Pick<RelayOptions, "handshakeTimeoutMs" | "holdTimeoutMs" | "bindRetryMs" | "privateHoldBytes" | "maxPendingPerPort" | "guessLimits">;
 }
@@ -52,6 +55,18 @@ export interface Daemon {
 
 /** Starts a Connector; fails with a ConnectorError (config, state, tls, port_in_use) before serving anything. */
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
+  const { settings, log } = options;
+  // Before anything else: a second daemon on the same state file would split the mappings between two processes.
+  const lock = options.lock ?? acquireStateLock(settings.stateFile);
+  try {
+    return await startLocked(options, lock);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+}
+
+async function startLocked(options: DaemonOptions, lock: StateLock): Promise<Daemon> {
   const { settings, log } = options;
   const clock = options.clock ?? systemClock();
   const hostname = options.hostname ?? allInterfaces();
@@ -109,6 +124,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         await relay.shutdown(options.shutdownGraceMs ?? 5000);
         log.info("Connector stopped.");
         log.close();
+        lock.release();
         markStopped();
       })());
 

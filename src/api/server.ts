@@ -63,6 +63,9 @@ export function startApiServer(options: ApiServerOptions): ApiServer {
       maxRequestBodySize: 1024 * 1024,
       idleTimeout: 30,
       development: false,
+      // Bun sets SO_REUSEPORT in production mode unless told otherwise: a second process could then
+      // bind this port too, and the kernel would split the API calls between the two.
+      reusePort: false,
       async fetch(request, server) {
         const began = performance.now();
         let response: Response;

@@ -3,10 +3,15 @@ import { isIPv6 } from "node:net";
 import type { Settings } from "../config/load.ts";
 import { ConnectorError } from "../errors.ts";
 import { readOptional } from "../read-optional.ts";
+import { lockHolder } from "../store/lock.ts";
 
 export interface DaemonClient {
   readonly url: string;
-  /** POSTs form fields to an API path; rejects with ConnectorError("not_running") when nothing answers. */
+  /**
+   * POSTs form fields to an API path. Rejects with ConnectorError("not_running") when nothing
+   * answers and no daemon holds the state file's lock, and with ("not_answering") when a daemon
+   * holds it (or something accepted the connection) but no answer came in time.
+   */
   call(path: string, fields?: Record<string, string>): Promise<Record<string, unknown>>;
 }
 
@@ -17,8 +22,12 @@ export function apiHost(address: string): string {
   return isIPv6(address) ? `[${address}]` : address;
 }
 
+export function daemonUrl(settings: Settings): string {
+  return `${settings.dev ? "http" : "https"}://${apiHost(settings.address)}:${settings.apiPort}`;
+}
+
 export function createDaemonClient(settings: Settings, timeoutMs = 5000): DaemonClient {
-  const url = `${settings.dev ? "http" : "https"}://${apiHost(settings.address)}:${settings.apiPort}`;
+  const url = daemonUrl(settings);
   let tls: { ca: string; checkServerIdentity: () => undefined } | undefined;
   if (!settings.dev) {
     // The Connector's own certificate is the only root trusted; it may not name the configured address.
@@ -38,7 +47,7 @@ export function createDaemonClient(settings: Settings, timeoutMs = 5000): Daemon
           tls,
         } as RequestInit);
       } catch (error) {
-        throw new ConnectorError("not_running", `No Connector answers at ${url} (${(error as Error).message}).`, { cause: error });
+        throw unreachable(settings, url, timeoutMs, error);
       }
       const body = (await response.json().catch(() => undefined)) as Record<string, unknown> | undefined;
       if (body === undefined) throw new ConnectorError("internal", `The service at ${url} did not answer like a Connector (HTTP ${response.status}).`);
@@ -46,4 +55,20 @@ export function createDaemonClient(settings: Settings, timeoutMs = 5000): Daemon
       return body;
     },
   };
+}
+
+/** Tells a daemon that is gone from one that is alive (it holds the lock, or took the connection) but silent. */
+function unreachable(settings: Settings, url: string, timeoutMs: number, error: unknown): ConnectorError {
+  const holder = lockHolder(settings.stateFile);
+  const timedOut = (error as Error).name === "TimeoutError";
+  if (holder === undefined && !timedOut) {
+    return new ConnectorError("not_running", `No Connector answers at ${url} (${(error as Error).message}).`, { cause: error });
+  }
+  const who = holder === undefined ? "Something" : `Connector${holder.pid === undefined ? "" : ` (process ${holder.pid})`}`;
+  const what = holder === undefined ? "accepts connections" : "is running";
+  return new ConnectorError(
+    "not_answering",
+    `${who} ${what} but does not answer at ${url} ${timedOut ? `within ${timeoutMs / 1000} s` : `(${(error as Error).message})`}.`,
+    { cause: error },
+  );
 }
