@@ -1,5 +1,4 @@
-// How the command line reaches the running daemon: the API address and trust come from the settings file.
-import { isIPv6 } from "node:net";
+// How the command line reaches the running daemon: over loopback on the API port, trusting the Connector's own certificate.
 import type { Settings } from "../config/load.ts";
 import { ConnectorError } from "../errors.ts";
 import { readOptional } from "../read-optional.ts";
@@ -15,22 +14,22 @@ export interface DaemonClient {
   call(path: string, fields?: Record<string, string>): Promise<Record<string, unknown>>;
 }
 
-/** "0.0.0.0" (and "::") in the settings mean this machine. */
-export function apiHost(address: string): string {
-  if (address === "0.0.0.0" || address === "") return "127.0.0.1";
-  if (address === "::") return "[::1]";
-  return isIPv6(address) ? `[${address}]` : address;
-}
+/**
+ * The daemon listens on every interface, and the commandline endpoint answers loopback callers
+ * only, so the CLI always dials loopback: `address` may be this machine's own public IP or name,
+ * and a connection to that arrives from that IP, which is not loopback.
+ */
+export const LOOPBACK = "127.0.0.1";
 
 export function daemonUrl(settings: Settings): string {
-  return `${settings.dev ? "http" : "https"}://${apiHost(settings.address)}:${settings.apiPort}`;
+  return `${settings.dev ? "http" : "https"}://${LOOPBACK}:${settings.apiPort}`;
 }
 
 export function createDaemonClient(settings: Settings, timeoutMs = 5000): DaemonClient {
   const url = daemonUrl(settings);
   let tls: { ca: string; checkServerIdentity: () => undefined } | undefined;
   if (!settings.dev) {
-    // The Connector's own certificate is the only root trusted; it may not name the configured address.
+    // The Connector's own certificate is the only root trusted; it does not name the loopback address.
     const ca = readOptional(settings.certFile); // without it the system roots are tried
     if (ca !== undefined) tls = { ca, checkServerIdentity: () => undefined };
   }

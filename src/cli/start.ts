@@ -1,6 +1,6 @@
 // `iofog-connector start`: the daemon in the foreground, as systemd runs it; one per state file.
 import { defineCommand } from "citty";
-import { apiHost, createDaemonClient } from "./client.ts";
+import { createDaemonClient, LOOPBACK } from "./client.ts";
 import { startDaemon } from "../daemon.ts";
 import { ConnectorError, isConnectorError } from "../errors.ts";
 import { readOptional } from "../read-optional.ts";
@@ -76,7 +76,7 @@ export function startCommand(io: Io) {
 
 async function answersAsConnector(settings: Settings): Promise<boolean> {
   // A refused TCP connection answers at once; only something listening is worth an HTTP request.
-  if (!(await accepts(apiHost(settings.address).replace(/^\[|\]$/g, ""), settings.apiPort))) return false;
+  if (!(await accepts(LOOPBACK, settings.apiPort))) return false;
   try {
     const body = await createDaemonClient(settings, 2000).call("/api/v2/commandline", { command: "version" });
     return typeof body.response === "string" && body.response.includes("Connector");
