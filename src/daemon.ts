@@ -79,11 +79,11 @@ async function startLocked(options: DaemonOptions, lock: StateLock): Promise<Dae
   if (tls) warnExpiry(tls.validTo, settings.certFile, clock, log);
 
   const metrics = createMetrics({ version: VERSION, startedAt });
-  // Relayed connections and listeners are what grows; the rest was open at start or is in the reserve.
+  // Relayed and API connections and listeners are what grows; the rest was open at start or is in the reserve.
   let listeners = () => 0;
   const gate = createDescriptorGate({
     limit: descriptorLimit(), base: openDescriptors() ?? 0, clock, log,
-    inUse: () => relay.connections + listeners(),
+    inUse: () => relay.connections + listeners() + servers.reduce((sum, server) => sum + server.connections, 0),
   });
   const relay: Relay = createRelay({ ...options.relayLimits, log, clock, tls: tls?.material, hostname, admit: gate.admit });
   const servers: ApiServer[] = [];
@@ -143,11 +143,11 @@ async function startLocked(options: DaemonOptions, lock: StateLock): Promise<Dae
     });
     const gets = new Map([["/metrics", scrape]]);
     servers.push(startApiServer({
-      port: settings.apiPort, hostname, tls: tls?.material, routes, gets, controllers: () => controllers, clock, log, onRequest: metrics.recordApi,
+      port: settings.apiPort, hostname, tls: tls?.material, routes, gets, controllers: () => controllers, clock, log, onRequest: metrics.recordApi, admit: gate.admitApi,
     }));
     if (settings.metricsPort !== undefined) {
       const anyone = createAccessList(undefined);
-      servers.push(startApiServer({ port: settings.metricsPort, hostname: "127.0.0.1", routes: new Map(), gets, controllers: () => anyone, clock, log }));
+      servers.push(startApiServer({ port: settings.metricsPort, hostname: "127.0.0.1", routes: new Map(), gets, controllers: () => anyone, clock, log, admit: gate.admitApi }));
     }
     log.info(
       `Connector ${VERSION} started: ${service.count} mappings, ${pool.available} of ${pool.size} ports free, API ${scheme} on port ${servers[0]!.port}${settings.dev ? " (dev mode)" : ""}.`,

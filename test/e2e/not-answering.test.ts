@@ -1,44 +1,14 @@
 import { describe, expect, test } from "bun:test";
-import type { Socket } from "bun";
-import { instance } from "../support/executable.ts";
+import { instance, whileStopped } from "../support/executable.ts";
+import { stalled } from "../support/stalled.ts";
 
 const PUBLIC = JSON.stringify({ type: "public", maxconnections: 1, heartbeatabsencethreshold: 0 });
-
-/** Connects, presents the passcode if given, and then never reads: what the Connector sends it stays queued. */
-async function stalled(port: number, passcode?: string): Promise<Socket<undefined>> {
-  const { promise, resolve } = Promise.withResolvers<void>();
-  const socket = await Bun.connect({
-    hostname: "127.0.0.1",
-    port,
-    socket: {
-      open(s) {
-        if (passcode) s.write(passcode);
-        else resolve();
-      },
-      data(s) {
-        resolve();
-        s.pause();
-      },
-      close() {},
-      error() {},
-    },
-  });
-  await promise;
-  return socket;
-}
 
 describe("the command line tells not running from not answering", () => {
   test("13: status and stop exit 4 for a daemon that is alive but stopped (SIGSTOP), 3 once it is gone", async () => {
     await using i = instance();
     const daemon = await i.start();
-    daemon.kill("SIGSTOP");
-    let status, stop;
-    try {
-      status = await i.run("status");
-      stop = await i.run("stop");
-    } finally {
-      daemon.kill("SIGCONT");
-    }
+    const [status, stop] = await whileStopped(daemon, () => Promise.all([i.run("status"), i.run("stop")]));
     console.log(`not answering: status exit ${status.code} (${status.stderr.trim()}), stop exit ${stop.code}`);
     expect(status.code).toBe(4);
     expect(status.stderr).toContain(`Connector (process ${daemon.pid}) is running but does not answer at http://127.0.0.1:${i.apiPort}`);

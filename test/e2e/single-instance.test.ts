@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { EXECUTABLE, instance } from "../support/executable.ts";
+import { EXECUTABLE, instance, whileStopped } from "../support/executable.ts";
 
 const PUBLIC = JSON.stringify({ type: "public", maxconnections: 1, heartbeatabsencethreshold: 0 });
 
@@ -32,13 +32,7 @@ describe("one daemon per state file", () => {
     await using i = instance();
     const first = await i.start();
     const added = await i.post("/api/v2/mapping/add", { mapping: PUBLIC });
-    first.kill("SIGSTOP");
-    let second;
-    try {
-      second = await runBounded(i.config, 15_000, "start");
-    } finally {
-      first.kill("SIGCONT");
-    }
+    const second = await whileStopped(first, () => runBounded(i.config, 15_000, "start"));
     console.log(`single instance: second start with the first stopped: exit ${second.code}${second.ran ? " (still running: it started)" : ""}, ${listeners(i.apiPort)} listener(s) on the API port: ${second.stderr.trim()}`);
     expect(second.ran).toBe(false);
     expect(second.code).toBe(4);
@@ -60,13 +54,7 @@ describe("one daemon per state file", () => {
     await using a = instance();
     const first = await a.start();
     await using b = instance({ apiPort: a.apiPort });
-    first.kill("SIGSTOP");
-    let second;
-    try {
-      second = await runBounded(b.config, 15_000, "start");
-    } finally {
-      first.kill("SIGCONT");
-    }
+    const second = await whileStopped(first, () => runBounded(b.config, 15_000, "start"));
     expect(second.ran).toBe(false);
     expect(second.code).toBe(1);
     expect(second.stdout + second.stderr).toContain(`The API cannot listen on port ${a.apiPort}: another program already uses it.`);
