@@ -59,8 +59,6 @@ interface Conn {
   parser: RequestParser;
   /** An answer is being computed or written: never evicted, reads are only buffered. */
   busy: boolean;
-  /** Served at least one request: between requests it is idle, not slow. */
-  used: boolean;
   /** The answer ends the connection. */
   closing: boolean;
   /** The answer is written: what arrives now is dropped until the client closes or the linger ends. */
@@ -90,9 +88,9 @@ export function startHttpServer(options: HttpServerOptions): HttpServer {
   };
 
   /**
-   * Closes a connection to make room for a new one: the oldest that is lingering after its answer or
-   * has an unfinished request (or none yet) first, as a flood leaves them; a kept-alive idle one only when there is no such connection,
-   * since its client may be about to reuse it.
+   * Closes a connection to make room for a new one: the oldest that lingers after its answer or has
+   * an unfinished request (or none yet), as a flood leaves them; a kept-alive idle one only when
+   * there is no such connection, since its client may be about to reuse it.
    */
   const evict = (): boolean => {
     let idle: Conn | undefined;
@@ -124,7 +122,6 @@ export function startHttpServer(options: HttpServerOptions): HttpServer {
       conn.socket.end();
       return;
     }
-    conn.used = true;
     arm(conn, "idle", limits.idleMs);
     serve(conn);
   };
@@ -188,7 +185,7 @@ export function startHttpServer(options: HttpServerOptions): HttpServer {
             return;
           }
           const conn: Conn = {
-            socket, parser: new RequestParser(limits), busy: false, used: false, closing: false, lingering: false,
+            socket, parser: new RequestParser(limits), busy: false, closing: false, lingering: false,
             closed: false, unsent: null, cancelDeadline: () => {}, armed: "none",
           };
           socket.data = conn;
