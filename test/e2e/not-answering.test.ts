@@ -25,6 +25,7 @@ describe("the command line tells not running from not answering", () => {
     await using i = instance();
     const daemon = await i.start();
     const m = await i.post("/api/v2/mapping/add", { mapping: PUBLIC });
+    expect(m).toMatchObject({ status: "ok" });
     // A public client writing to an agent that never reads: the shutdown spends its grace flushing it.
     const agent = await stalled(m.port1, m.passcode1);
     const client = await stalled(m.port2);
