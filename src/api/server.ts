@@ -20,7 +20,7 @@ export interface ApiServerOptions {
   clock: Clock;
   log: Logger;
   /** Extra GET endpoints (metrics). */
-  gets?: Map<string, () => Response | Promise<Response>>;
+  gets?: Map<string, (request: Request) => Response | Promise<Response>>;
   /** Told of every request: the endpoint (or "unknown"), the status and the seconds it took. */
   onRequest?: (endpoint: string, status: number, seconds: number) => void;
   /** Whether the descriptor budget has room for one more API connection; always by default. */
@@ -50,7 +50,7 @@ export function startApiServer(options: ApiServerOptions): ApiServer {
     if (route === undefined && get === undefined) throw new ConnectorError("not_found", `There is no endpoint ${path || "/"}.`);
     if (head.method === "GET" && get !== undefined) {
       if (!options.controllers().allows(peer)) throw forbidden();
-      return get();
+      return get(asFetchRequest(head));
     }
     if (head.method !== "POST" || route === undefined) {
       throw new ConnectorError("method_not_allowed", `${path} takes ${route ? "POST" : "GET"} requests only.`);
@@ -107,6 +107,19 @@ function pathOf(target: string): string {
     return target.split("?")[0]!; // not a valid URL: no endpoint matches it, and the 404 names it
   }
   return pathname.replace(/\/+$/, "");
+}
+
+/** A GET as a fetch Request, for handlers that read its URL or headers; header values fetch refuses are left out. */
+function asFetchRequest(head: ParsedRequest["head"]): Request {
+  const headers = new Headers();
+  for (const [name, value] of head.headers) {
+    try {
+      headers.append(name, value);
+    } catch {
+      // a value fetch cannot carry (a stray control character): the handler does without it
+    }
+  }
+  return new Request(`http://connector${head.path}`, { method: "GET", headers });
 }
 
 function forbidden(): ConnectorError {
