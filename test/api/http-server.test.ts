@@ -29,6 +29,14 @@ async function isClosed(client: RawClient, ms = 2000): Promise<boolean> {
   return Promise.race([client.closed.then(() => true), Bun.sleep(ms).then(() => false)]);
 }
 
+/** Moves the clock to 1 ms before `ms` (the client still connected), then to `ms` (closed by the server). */
+async function expectCutAt(clock: { advance(ms: number): void }, client: RawClient, ms: number): Promise<void> {
+  clock.advance(ms - 1);
+  expect(await isClosed(client, 100)).toBe(false);
+  clock.advance(1);
+  expect(await isClosed(client)).toBe(true);
+}
+
 describe("the API's HTTP transport", () => {
   test("a head that trickles in is cut at its deadline, counted from the connection's start", async () => {
     await using s = server({ headMs: 10_000 });
@@ -36,32 +44,24 @@ describe("the API's HTTP transport", () => {
     await until(() => s.http.connections === 1, 2000, "the accept");
     for (const piece of ["POST /s HTTP/1.1\r\n", "Host: x\r\n", "X-A: 1\r\n"]) {
       client.socket.write(piece);
-      await Bun.sleep(20);
       s.clock.advance(3_000);
     }
-    expect(await isClosed(client, 100)).toBe(false);
-    s.clock.advance(1_000);
-    expect(await isClosed(client)).toBe(true);
+    await expectCutAt(s.clock, client, 1_000);
     expect(client.received().length).toBe(0);
   });
 
   test("a body that does not arrive is cut at the body deadline; a kept-alive idle connection at the idle one", async () => {
     await using s = server({ bodyMs: 5_000, idleMs: 30_000 });
     using slow = await rawConnect(s.http.port);
-    slow.socket.write("POST /s HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc");
-    await Bun.sleep(50);
-    s.clock.advance(4_999);
-    expect(await isClosed(slow, 100)).toBe(false);
-    s.clock.advance(1);
-    expect(await isClosed(slow)).toBe(true);
+    // 100 Continue tells that the head is in and the body deadline armed.
+    slow.socket.write("POST /s HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 10\r\n\r\nabc");
+    await slow.waitFor(25);
+    await expectCutAt(s.clock, slow, 5_000);
 
     using idle = await rawConnect(s.http.port);
     idle.socket.write(STATUS);
     await idle.waitFor(1);
-    s.clock.advance(29_999);
-    expect(await isClosed(idle, 100)).toBe(false);
-    s.clock.advance(1);
-    expect(await isClosed(idle)).toBe(true);
+    await expectCutAt(s.clock, idle, 30_000);
   });
 
   test("at the connection cap the oldest unfinished connection makes room, not a kept-alive idle one, and the new request is answered", async () => {
@@ -131,7 +131,6 @@ describe("the API's HTTP transport", () => {
     using c = await rawConnect(http.port);
     c.socket.write(STATUS);
     await c.waitFor(20);
-    await Bun.sleep(20);
     expect(c.received().toString()).toStartWith("HTTP/1.1 500 ");
     await http.stop();
   });

@@ -6,6 +6,17 @@ import { tempDir } from "../support/temp-dir.ts";
 
 const LOCK_MODULE = join(import.meta.dir, "../../src/store/lock.ts");
 
+/** Runs `fn` while a child process holds the lock, then kills the child with SIGKILL. */
+async function whileHeldByChild(stateFile: string, fn: (pid: number) => void): Promise<void> {
+  const child = await holdInChild(stateFile);
+  try {
+    fn(child.pid);
+  } finally {
+    child.kill("SIGKILL");
+    await child.exited;
+  }
+}
+
 /** A child process that takes the lock, says so on stdout, and then waits to be killed. */
 async function holdInChild(stateFile: string) {
   const script = `const { acquireStateLock } = await import(${JSON.stringify(LOCK_MODULE)}); acquireStateLock(${JSON.stringify(stateFile)}); console.log("held"); setInterval(() => {}, 1000);`;
@@ -39,14 +50,10 @@ describe("the state file's lock", () => {
   test("a holder killed with SIGKILL lets go of it; while it lives, its pid is named", async () => {
     using dir = tempDir();
     const state = dir.file("configs.json");
-    const child = await holdInChild(state);
-    try {
-      expect(lockHolder(state)).toEqual({ pid: child.pid });
-      expect(String(thrown(() => acquireStateLock(state)))).toContain(`process ${child.pid}`);
-    } finally {
-      child.kill("SIGKILL");
-      await child.exited;
-    }
+    await whileHeldByChild(state, (pid) => {
+      expect(lockHolder(state)).toEqual({ pid });
+      expect(String(thrown(() => acquireStateLock(state)))).toContain(`process ${pid}`);
+    });
     expect(lockHolder(state)).toBeUndefined();
     acquireStateLock(state).release();
   });
@@ -54,13 +61,9 @@ describe("the state file's lock", () => {
   test("without /proc/locks the holder is still seen, by a lock probe", async () => {
     using dir = tempDir();
     const state = dir.file("configs.json");
-    const child = await holdInChild(state);
-    try {
+    await whileHeldByChild(state, () => {
       expect(lockHolder(state, () => undefined)).toEqual({ pid: undefined });
-    } finally {
-      child.kill("SIGKILL");
-      await child.exited;
-    }
+    });
     expect(lockHolder(state, () => "")).toBeUndefined();
   });
 });
