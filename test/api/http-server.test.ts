@@ -130,8 +130,10 @@ describe("the API's HTTP transport", () => {
     });
     using c = await rawConnect(http.port);
     c.socket.write(STATUS);
-    await c.waitFor(20);
-    expect(c.received().toString()).toStartWith("HTTP/1.1 500 ");
+    expect(await isClosed(c)).toBe(true);
+    const text = c.received().toString();
+    expect(text).toStartWith("HTTP/1.1 500 ");
+    expect(text).toContain('"errormessage":"broken"');
     await http.stop();
   });
 });
