@@ -41,23 +41,32 @@ export interface DescriptorGate {
 export function createDescriptorGate(options: { limit: number | undefined; base: number; inUse: () => number; clock: Clock; log: Logger }): DescriptorGate {
   const { limit, base, inUse, clock, log } = options;
   if (limit === undefined) return { admit: () => true, admitApi: () => true };
-  let refused = 0;
-  let lastReport = -Infinity;
+  const report = createRefusalReport(clock, (refused) =>
+    log.warn(
+      `Near the limit of ${limit} open descriptors: ${refused} new relay connection(s) closed at accept since the last report. ` +
+        "They are accepted again as connections end; raise LimitNOFILE (ulimit -n) for more.",
+    ),
+  );
   return {
     admit() {
       if (base + inUse() < limit - DESCRIPTOR_RESERVE) return true;
-      refused++;
-      const now = clock.now();
-      if (now - lastReport >= REPORT_EVERY_MS) {
-        log.warn(
-          `Near the limit of ${limit} open descriptors: ${refused} new relay connection(s) closed at accept since the last report. ` +
-            "They are accepted again as connections end; raise LimitNOFILE (ulimit -n) for more.",
-        );
-        lastReport = now;
-        refused = 0;
-      }
+      report();
       return false;
     },
     admitApi: () => base + inUse() < limit - API_RESERVE,
+  };
+}
+
+/** Counts refusals and tells `say` how many at most once a minute, so that a flood makes one line, not one per connection. */
+export function createRefusalReport(clock: Clock, say: (refused: number) => void): () => void {
+  let refused = 0;
+  let lastReport = -Infinity;
+  return () => {
+    refused++;
+    const now = clock.now();
+    if (now - lastReport < REPORT_EVERY_MS) return;
+    say(refused);
+    lastReport = now;
+    refused = 0;
   };
 }

@@ -1,5 +1,6 @@
 // The REST API server: routing, access rules and error bodies around the route table, over the HTTP transport.
 import type { Clock } from "../clock.ts";
+import { createRefusalReport } from "../descriptors.ts";
 import { ConnectorError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { TlsMaterial } from "../relay/types.ts";
@@ -92,6 +93,12 @@ export function startApiServer(options: ApiServerOptions): ApiServer {
       admit: options.admit ?? (() => true),
       answer,
       refuse,
+      onRefused: createRefusalReport(clock, (refused) =>
+        log.warn(
+          `The API closed ${refused} new connection(s) at accept since the last report: every open one was being answered, ` +
+            "at its limit of open connections or near the descriptor limit.",
+        ),
+      ),
     });
   } catch (error) {
     throw bindError(options.port, error);
