@@ -30,7 +30,9 @@ const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /** One connection's parser: feed() every read; a complete request comes out of next(), then feeding goes on. */
 export class RequestParser {
-  private buffered: Buffer = Buffer.alloc(0);
+  private readonly buffered = new ByteQueue();
+  /** Bytes at the front of `buffered` already searched for the end of the head, so a trickled head is scanned once. */
+  private scanned = 0;
   private phase: Phase = "head";
   private head: RequestHead | null = null;
   private body: Buffer[] = [];
@@ -55,7 +57,7 @@ export class RequestParser {
   }
 
   feed(chunk: Uint8Array): void {
-    this.buffered = this.buffered.length === 0 ? Buffer.from(chunk) : Buffer.concat([this.buffered, chunk]);
+    this.buffered.push(chunk);
   }
 
   /**
@@ -67,14 +69,16 @@ export class RequestParser {
     for (;;) {
       switch (this.phase) {
         case "head": {
-          const end = this.buffered.indexOf(HEAD_END);
+          const end = this.buffered.view().indexOf(HEAD_END, Math.max(0, this.scanned - (HEAD_END.length - 1)));
           if (end < 0) {
             if (this.buffered.length > this.limits.maxHeadBytes) throw tooLargeHead(this.limits.maxHeadBytes);
+            this.scanned = this.buffered.length;
             return undefined;
           }
           if (end > this.limits.maxHeadBytes) throw tooLargeHead(this.limits.maxHeadBytes);
-          const text = this.buffered.subarray(0, end).toString("latin1");
-          this.buffered = this.buffered.subarray(end + HEAD_END.length);
+          const text = this.buffered.shift(end).toString("latin1");
+          this.buffered.shift(HEAD_END.length);
+          this.scanned = 0;
           this.startBody(parseHead(text));
           break;
         }
@@ -147,22 +151,59 @@ export class RequestParser {
   }
 
   private take(n: number): void {
-    this.body.push(this.buffered.subarray(0, n));
-    this.buffered = this.buffered.subarray(n);
+    this.body.push(this.buffered.shift(n));
     this.remaining -= n;
     this.bodySize += n;
   }
 
   /** One CRLF-terminated line of the chunked framing, or undefined until it is complete. */
   private line(): string | undefined {
-    const end = this.buffered.indexOf(CRLF);
+    const end = this.buffered.view().indexOf(CRLF);
     if (end < 0) {
       if (this.buffered.length > 1024) throw framing("The chunked request body is malformed.");
       return undefined;
     }
-    const line = this.buffered.subarray(0, end).toString("latin1");
-    this.buffered = this.buffered.subarray(end + CRLF.length);
+    const line = this.buffered.shift(end).toString("latin1");
+    this.buffered.shift(CRLF.length);
     return line;
+  }
+}
+
+/** Bytes read and not parsed yet. Appending is amortized O(1), so a request sent a byte at a time costs no more than one sent at once. */
+class ByteQueue {
+  private store = Buffer.alloc(0);
+  private start = 0;
+  private end = 0;
+
+  get length(): number {
+    return this.end - this.start;
+  }
+
+  /** The queued bytes, valid until the next push or shift. */
+  view(): Buffer {
+    return this.store.subarray(this.start, this.end);
+  }
+
+  push(chunk: Uint8Array): void {
+    if (this.end + chunk.length > this.store.length) {
+      const size = this.length + chunk.length;
+      // Room at the front is reused before the store grows; growth doubles.
+      const next = size <= this.store.length / 2 ? this.store : Buffer.allocUnsafe(Math.max(1024, this.store.length * 2, size));
+      this.store.copy(next, 0, this.start, this.end);
+      this.store = next;
+      this.end = this.length;
+      this.start = 0;
+    }
+    this.store.set(chunk, this.end);
+    this.end += chunk.length;
+  }
+
+  /** Removes the first `n` bytes and returns them as a copy of their own. */
+  shift(n: number): Buffer {
+    const out = Buffer.from(this.store.subarray(this.start, this.start + n));
+    this.start += n;
+    if (this.start === this.end) this.start = this.end = 0;
+    return out;
   }
 }
 

@@ -10,7 +10,7 @@ export interface HttpLimits {
   maxConnections: number;
   /** From a request's first byte (or a fresh connection's accept, TLS handshake included) to the end of its headers. */
   headMs: number;
-  /** From the end of the headers to the end of the body. */
+  /** From the end of the headers to the end of the body, and for a client to take an answer it does not read. */
   bodyMs: number;
   /** A kept-alive connection between requests. */
   idleMs: number;
@@ -67,7 +67,7 @@ interface Conn {
   unsent: Uint8Array | null;
   cancelDeadline: () => void;
   /** Which deadline is armed: a request that started keeps its deadline however slowly it trickles in. */
-  armed: "fresh" | "head" | "body" | "idle" | "linger" | "none";
+  armed: "fresh" | "head" | "body" | "write" | "idle" | "linger" | "none";
 }
 
 export function startHttpServer(options: HttpServerOptions): HttpServer {
@@ -111,6 +111,8 @@ export function startHttpServer(options: HttpServerOptions): HttpServer {
     const n = conn.socket.write(bytes);
     conn.unsent = n >= bytes.length ? null : bytes.subarray(Math.max(n, 0));
     if (conn.unsent === null) written(conn);
+    // A client that does not read its answer holds the connection only so long.
+    else if (conn.armed !== "write") arm(conn, "write", limits.bodyMs);
   };
 
   /** The whole answer is on its way: end the connection, or read the next request. */

@@ -121,6 +121,30 @@ describe("the API's HTTP transport", () => {
     expect(await isClosed(c)).toBe(true);
   });
 
+  test("a client that does not read a large answer is cut at the body deadline", async () => {
+    const clock = manualClock();
+    const http = startHttpServer({
+      port: 0, hostname: "127.0.0.1", clock, admit: () => true, limits: { bodyMs: 5_000 },
+      answer: async () => jsonResponse({ filler: "x".repeat(32 * 1024 * 1024) }),
+      refuse: (error) => errorResponse(error, clock.now()),
+    });
+    const closed = Promise.withResolvers<void>();
+    const socket = await Bun.connect({
+      hostname: "127.0.0.1",
+      port: http.port,
+      socket: { open: (s) => void s.write(STATUS), data: (s) => s.pause(), close: () => closed.resolve(), error() {} },
+    });
+    // The deadline is armed once the kernel's buffers are full; until then each step moves time for nothing.
+    let cut = false;
+    for (let step = 0; step < 100 && !cut; step++) {
+      clock.advance(5_000);
+      cut = await Promise.race([closed.promise.then(() => true), Bun.sleep(50).then(() => false)]);
+    }
+    socket.terminate();
+    await http.stop();
+    expect(cut).toBe(true);
+  });
+
   test("an answer that fails is a 500 with errormessage, and the connection ends", async () => {
     const clock = manualClock();
     const http = startHttpServer({
