@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { randomPortRange, startTestDaemon } from "../support/daemon.ts";
 import { EXECUTABLE, instance, whileStopped } from "../support/executable.ts";
 
 const PUBLIC = JSON.stringify({ type: "public", maxconnections: 1, heartbeatabsencethreshold: 0 });
@@ -60,4 +61,16 @@ describe("one daemon per state file", () => {
     expect(second.stdout + second.stderr).toContain(`The API cannot listen on port ${a.apiPort}: another program already uses it.`);
     expect(listeners(a.apiPort)).toBe(1);
   }, 60_000);
+
+  test("7: relay ports are not shared either: a second Connector on the same pool gets none of the first's ports", async () => {
+    const range = randomPortRange(4);
+    const ports = [{ from: range.from, to: range.to }];
+    await using a = await startTestDaemon({ ports });
+    await using b = await startTestDaemon({ ports });
+    const first = [await a.post("/api/v2/mapping/add", { mapping: PUBLIC }), await a.post("/api/v2/mapping/add", { mapping: PUBLIC })];
+    expect(first.map((r) => r.status)).toEqual([200, 200]);
+    const second = await b.post("/api/v2/mapping/add", { mapping: PUBLIC });
+    expect(second.status).toBe(507);
+    for (const { body } of first) expect([listeners(body.port1), listeners(body.port2)]).toEqual([1, 1]);
+  });
 });
