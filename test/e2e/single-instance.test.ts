@@ -63,14 +63,21 @@ describe("one daemon per state file", () => {
   }, 60_000);
 
   test("7: relay ports are not shared either: a second Connector on the same pool gets none of the first's ports", async () => {
-    const range = randomPortRange(4);
+    const range = randomPortRange(20);
     const ports = [{ from: range.from, to: range.to }];
     await using a = await startTestDaemon({ ports });
     await using b = await startTestDaemon({ ports });
-    const first = [await a.post("/api/v2/mapping/add", { mapping: PUBLIC }), await a.post("/api/v2/mapping/add", { mapping: PUBLIC })];
-    expect(first.map((r) => r.status)).toEqual([200, 200]);
+    // The first takes every pool port it can bind (ports other programs hold are skipped).
+    const held: number[] = [];
+    for (let n = 0; n < 10; n++) {
+      const added = await a.post("/api/v2/mapping/add", { mapping: PUBLIC });
+      if (added.status !== 200) break;
+      held.push(added.body.port1, added.body.port2);
+    }
+    expect(held.length).toBeGreaterThan(0);
     const second = await b.post("/api/v2/mapping/add", { mapping: PUBLIC });
-    expect(second.status).toBe(507);
-    for (const { body } of first) expect([listeners(body.port1), listeners(body.port2)]).toEqual([1, 1]);
+    const taken = second.status === 200 ? [second.body.port1, second.body.port2] : [];
+    expect(taken.filter((port) => held.includes(port))).toEqual([]);
+    expect(held.map(listeners)).toEqual(held.map(() => 1));
   });
 });
