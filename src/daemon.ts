@@ -18,6 +18,7 @@ import { readProcFiles, unreservedEphemeral, type ProcFiles } from "./ports/ephe
 import { createPortPool } from "./ports/pool.ts";
 import { createRelay } from "./relay/index.ts";
 import type { Relay, RelayOptions } from "./relay/types.ts";
+import { acquireStateLock, type StateLock } from "./store/lock.ts";
 import { loadState, prepareStateDir } from "./store/state-file.ts";
 import { VERSION } from "./version.ts";
 
@@ -31,6 +32,8 @@ export interface DaemonOptions {
   proc?: ProcFiles;
   /** How long shutdown waits for relayed pairs to flush. */
   shutdownGraceMs?: number;
+  /** The state file's lock when the caller took it already; taken here otherwise. Released on stop. */
+  lock?: StateLock;
   /** Relay timeouts and bounds other than the defaults (tests use short ones). */
   relayLimits?: Pick<RelayOptions, "handshakeTimeoutMs" | "holdTimeoutMs" | "bindRetryMs" | "privateHoldBytes" | "maxPendingPerPort" | "guessLimits">;
 }
@@ -53,6 +56,18 @@ export interface Daemon {
 /** Starts a Connector; fails with a ConnectorError (config, state, tls, port_in_use) before serving anything. */
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const { settings, log } = options;
+  // Before anything else: a second daemon on the same state file would split the mappings between two processes.
+  const lock = options.lock ?? acquireStateLock(settings.stateFile);
+  try {
+    return await startLocked(options, lock);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+}
+
+async function startLocked(options: DaemonOptions, lock: StateLock): Promise<Daemon> {
+  const { settings, log } = options;
   const clock = options.clock ?? systemClock();
   const hostname = options.hostname ?? allInterfaces();
   const startedAt = clock.now();
@@ -65,11 +80,11 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   if (tls) warnExpiry(tls.validTo, settings.certFile, clock, log);
 
   const metrics = createMetrics({ version: VERSION, startedAt });
-  // Relayed connections and listeners are what grows; the rest was open at start or is in the reserve.
+  // Relayed and API connections and listeners are what grows; the rest was open at start or is in the reserve.
   let listeners = () => 0;
   const gate = createDescriptorGate({
     limit: descriptorLimit(), base: openDescriptors() ?? 0, clock, log,
-    inUse: () => relay.connections + listeners(),
+    inUse: () => relay.connections + listeners() + servers.reduce((sum, server) => sum + server.connections, 0),
   });
   const relay: Relay = createRelay({ ...options.relayLimits, log, clock, tls: tls?.material, hostname, admit: gate.admit });
   const servers: ApiServer[] = [];
@@ -112,6 +127,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         await relay.shutdown(options.shutdownGraceMs ?? 5000);
         log.info("Connector stopped.");
         log.close();
+        lock.release();
         markStopped();
       })());
 
@@ -130,11 +146,11 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     });
     const gets = new Map([["/metrics", scrape]]);
     servers.push(startApiServer({
-      port: settings.apiPort, hostname, tls: tls?.material, routes, gets, controllers: () => controllers, clock, log, onRequest: metrics.recordApi,
+      port: settings.apiPort, hostname, tls: tls?.material, routes, gets, controllers: () => controllers, clock, log, onRequest: metrics.recordApi, admit: gate.admitApi,
     }));
     if (settings.metricsPort !== undefined) {
       const anyone = createAccessList(undefined);
-      servers.push(startApiServer({ port: settings.metricsPort, hostname: "127.0.0.1", routes: new Map(), gets, controllers: () => anyone, clock, log }));
+      servers.push(startApiServer({ port: settings.metricsPort, hostname: "127.0.0.1", routes: new Map(), gets, controllers: () => anyone, clock, log, admit: gate.admitApi }));
     }
     log.info(
       `Connector ${VERSION} started: ${service.count} mappings, ${pool.available} of ${pool.size} ports free, API ${scheme} on port ${servers[0]!.port}${settings.dev ? " (dev mode)" : ""}.`,

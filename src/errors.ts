@@ -16,6 +16,8 @@ export type ErrorCode =
   | "state" // the state file is unreadable or corrupt
   | "tls" // certificate or key unusable
   | "not_running" // the CLI found no running daemon
+  | "not_answering" // a daemon holds the state file's lock but its API does not answer in time
+  | "already_running" // another daemon holds the state file's lock
   | "internal";
 
 export class ConnectorError extends Error {

@@ -1,11 +1,13 @@
-// The HTTP(S) server of the REST API: routing, access rules, body limits and error bodies around the route table.
-import type { Server } from "bun";
+// The REST API server: routing, access rules and error bodies around the route table, over the HTTP transport.
 import type { Clock } from "../clock.ts";
+import { createRefusalReport } from "../descriptors.ts";
 import { ConnectorError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { TlsMaterial } from "../relay/types.ts";
 import { isLoopback, normalizeIp, type AccessList } from "./access.ts";
-import { discardBody, MAX_BODY_BYTES, readFields } from "./body.ts";
+import { MAX_BODY_BYTES, readFields } from "./body.ts";
+import type { ParsedRequest } from "./http-parser.ts";
+import { startHttpServer, type HttpLimits } from "./http-server.ts";
 import { errorResponse, jsonResponse } from "./respond.ts";
 import type { Route } from "./routes.ts";
 
@@ -22,92 +24,109 @@ export interface ApiServerOptions {
   gets?: Map<string, (request: Request) => Response | Promise<Response>>;
   /** Told of every request: the endpoint (or "unknown"), the status and the seconds it took. */
   onRequest?: (endpoint: string, status: number, seconds: number) => void;
+  /** Whether the descriptor budget has room for one more API connection; always by default. */
+  admit?: () => boolean;
+  /** Connection limits and deadlines other than the defaults (tests use short ones). */
+  limits?: Partial<HttpLimits>;
 }
 
 export interface ApiServer {
   readonly port: number;
+  /** Open API connections, each a descriptor. */
+  readonly connections: number;
   setTls(tls: TlsMaterial): void;
   stop(): Promise<void>;
 }
 
-/** Starts the API server; rejects with a ConnectorError when the port cannot be bound. */
+/** Starts the API server; fails with a ConnectorError when the port cannot be bound. */
 export function startApiServer(options: ApiServerOptions): ApiServer {
   const { routes, clock, log } = options;
   const gets = options.gets ?? new Map();
+  const endpointOf = (path: string) => (routes.has(path) || gets.has(path) ? path : "unknown");
 
-  async function handle(request: Request, server: Server<undefined>): Promise<Response> {
-    const path = new URL(request.url).pathname.replace(/\/+$/, "");
+  async function handle({ head, body }: ParsedRequest, peer: string): Promise<Response> {
+    const path = pathOf(head.path);
     const route = routes.get(path);
     const get = gets.get(path);
     if (route === undefined && get === undefined) throw new ConnectorError("not_found", `There is no endpoint ${path || "/"}.`);
-    const peer = normalizeIp(server.requestIP(request)?.address ?? "");
-    if (request.method === "GET" && get !== undefined) {
+    if (head.method === "GET" && get !== undefined) {
       if (!options.controllers().allows(peer)) throw forbidden();
-      return get(request);
+      return get(asFetchRequest(head));
     }
-    if (request.method !== "POST" || route === undefined) {
+    if (head.method !== "POST" || route === undefined) {
       throw new ConnectorError("method_not_allowed", `${path} takes ${route ? "POST" : "GET"} requests only.`);
     }
     if (route.access === "loopback" ? !isLoopback(peer) : !options.controllers().allows(peer)) throw forbidden();
-    const fields = await readFields(request, MAX_BODY_BYTES);
-    const forwarded = request.headers.get("x-forwarded-for")?.split(",")[0]?.trim();
+    const header = (name: string) => head.headers.find(([key]) => key === name)?.[1];
+    const fields = readFields(body, header("content-type"));
+    const forwarded = header("x-forwarded-for")?.split(",")[0]?.trim();
     return jsonResponse(await route.handle({ fields, peer, remoteIp: forwarded || peer }));
   }
 
-  const serve = (tls: TlsMaterial | undefined, port: number) =>
-    Bun.serve({
-      port,
-      hostname: options.hostname,
-      tls: tls && { cert: tls.cert, key: tls.key },
-      // Bodies are counted in readFields so that an oversized one gets the JSON error body; this is a backstop.
-      maxRequestBodySize: 1024 * 1024,
-      idleTimeout: 30,
-      development: false,
-      async fetch(request, server) {
-        const began = performance.now();
-        let response: Response;
-        try {
-          response = await handle(request, server);
-        } catch (error) {
-          if (!(error instanceof ConnectorError) || error.code === "internal") log.error(`API ${request.method} ${new URL(request.url).pathname} failed:`, error);
-          response = errorResponse(error, clock.now());
-          await discardBody(request);
-        }
-        if (options.onRequest) {
-          const path = new URL(request.url).pathname.replace(/\/+$/, "");
-          const known = routes.has(path) || gets.has(path);
-          options.onRequest(known ? path : "unknown", response.status, (performance.now() - began) / 1000);
-        }
-        return response;
-      },
-      error(error) {
-        log.error("API request failed:", error);
-        return errorResponse(error, clock.now());
-      },
-    });
+  const answer = async (request: ParsedRequest, address: string): Promise<Response> => {
+    const began = performance.now();
+    let response: Response;
+    try {
+      response = await handle(request, normalizeIp(address));
+    } catch (error) {
+      if (!(error instanceof ConnectorError) || error.code === "internal") log.error(`API ${request.head.method} ${request.head.path} failed:`, error);
+      response = errorResponse(error, clock.now());
+    }
+    options.onRequest?.(endpointOf(pathOf(request.head.path)), response.status, (performance.now() - began) / 1000);
+    return response;
+  };
 
-  let server: Server<undefined>;
+  const refuse = (error: unknown): Response => {
+    if (!(error instanceof ConnectorError) || error.code === "internal") log.error("API request failed:", error);
+    const response = errorResponse(error, clock.now());
+    options.onRequest?.("unknown", response.status, 0);
+    return response;
+  };
+
   try {
-    server = serve(options.tls, options.port);
+    return startHttpServer({
+      port: options.port,
+      hostname: options.hostname,
+      tls: options.tls,
+      clock,
+      limits: { maxBodyBytes: MAX_BODY_BYTES, ...options.limits },
+      admit: options.admit ?? (() => true),
+      answer,
+      refuse,
+      onRefused: createRefusalReport(clock, (refused) =>
+        log.warn(
+          `The API closed ${refused} new connection(s) at accept since the last report: every open one was being answered, ` +
+            "at its limit of open connections or near the descriptor limit.",
+        ),
+      ),
+    });
   } catch (error) {
     throw bindError(options.port, error);
   }
-  return {
-    get port() {
-      return server.port ?? options.port;
-    },
-    setTls(tls) {
-      // Bun cannot swap the certificate of a live listener, so the listener is replaced: requests in
-      // flight finish on the old one, and the port is rebound at once with the new pair.
-      const old = server;
-      const port = old.port ?? options.port;
-      void old.stop(false);
-      server = serve(tls, port);
-    },
-    async stop() {
-      await server.stop(true);
-    },
-  };
+}
+
+/** The endpoint a request path names: no query, no trailing slashes, dot segments resolved as a URL would. */
+function pathOf(target: string): string {
+  let pathname: string;
+  try {
+    pathname = new URL(`http://connector${target}`).pathname;
+  } catch {
+    return target.split("?")[0]!; // not a valid URL: no endpoint matches it, and the 404 names it
+  }
+  return pathname.replace(/\/+$/, "");
+}
+
+/** A GET as a fetch Request, for handlers that read its URL or headers; header values fetch refuses are left out. */
+function asFetchRequest(head: ParsedRequest["head"]): Request {
+  const headers = new Headers();
+  for (const [name, value] of head.headers) {
+    try {
+      headers.append(name, value);
+    } catch {
+      // a value fetch cannot carry (a stray control character): the handler does without it
+    }
+  }
+  return new Request(`http://connector${head.path}`, { method: "GET", headers });
 }
 
 function forbidden(): ConnectorError {

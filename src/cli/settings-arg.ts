@@ -9,6 +9,8 @@ export const configArg = {
 export const EXIT_OK = 0;
 export const EXIT_ERROR = 1;
 export const EXIT_NOT_RUNNING = 3;
+/** A daemon is alive (it holds the state file's lock, or took the connection) but its API does not answer. */
+export const EXIT_NOT_ANSWERING = 4;
 
 export interface Io {
   out(text: string): void;
@@ -29,6 +31,10 @@ export function report(error: unknown, io: Io): number {
   if (isConnectorError(error, "not_running")) {
     io.err("Connector is not running.");
     return EXIT_NOT_RUNNING;
+  }
+  if (isConnectorError(error, "not_answering")) {
+    io.err(error.message);
+    return EXIT_NOT_ANSWERING;
   }
   io.err(error instanceof Error ? error.message : String(error));
   return EXIT_ERROR;

@@ -1,12 +1,13 @@
-// `iofog-connector start`: the daemon in the foreground, as systemd runs it.
+// `iofog-connector start`: the daemon in the foreground, as systemd runs it; one per state file.
 import { defineCommand } from "citty";
-import { apiHost, createDaemonClient } from "./client.ts";
+import { createDaemonClient, LOOPBACK } from "./client.ts";
 import { startDaemon } from "../daemon.ts";
-import { ConnectorError } from "../errors.ts";
+import { ConnectorError, isConnectorError } from "../errors.ts";
 import { readOptional } from "../read-optional.ts";
 import { createLogger } from "../log.ts";
 import type { Settings } from "../config/load.ts";
-import { configArg, EXIT_OK, report, settingsFrom, type Io } from "./settings-arg.ts";
+import { acquireStateLock, type StateLock } from "../store/lock.ts";
+import { configArg, EXIT_NOT_ANSWERING, EXIT_OK, report, settingsFrom, type Io } from "./settings-arg.ts";
 
 export function startCommand(io: Io) {
   return defineCommand({
@@ -14,25 +15,46 @@ export function startCommand(io: Io) {
     args: configArg,
     async run({ args }) {
       let settings: Settings;
+      let lock: StateLock;
       try {
         settings = settingsFrom(args);
-        if (await alreadyRunning(settings)) {
+        checkPrivilegedPort(settings.apiPort);
+      } catch (error) {
+        return report(error, io);
+      }
+      try {
+        lock = acquireStateLock(settings.stateFile);
+      } catch (error) {
+        if (!isConnectorError(error, "already_running")) return report(error, io);
+        // The lock decides, whatever the holder's state: a second daemon on this state file never starts.
+        if (await answersAsConnector(settings)) {
           io.out("Connector is already running.");
           return EXIT_OK;
         }
-        checkPrivilegedPort(settings.apiPort);
+        io.err(`${error.message} It does not answer on its API at the moment; this one does not start.`);
+        return EXIT_NOT_ANSWERING;
+      }
+      try {
+        // Another Connector on the API port with a state file of its own (or a 1.x one, which takes no lock).
+        if (await answersAsConnector(settings)) {
+          lock.release();
+          io.out("Connector is already running.");
+          return EXIT_OK;
+        }
       } catch (error) {
+        lock.release();
         return report(error, io);
       }
       let log;
       try {
         log = createLogger({ level: settings.logLevel, format: settings.logFormat, logDir: settings.logDir });
       } catch (error) {
+        lock.release();
         return report(new ConnectorError("config", `The log directory ${settings.logDir} cannot be written (${(error as NodeJS.ErrnoException).code ?? String(error)}); set "logDir" in ${settings.file}.`), io);
       }
       let daemon;
       try {
-        daemon = await startDaemon({ settings, log });
+        daemon = await startDaemon({ settings, log, lock });
       } catch (error) {
         log.error(error instanceof Error ? error.message : String(error));
         log.close();
@@ -52,14 +74,15 @@ export function startCommand(io: Io) {
   });
 }
 
-async function alreadyRunning(settings: Settings): Promise<boolean> {
+async function answersAsConnector(settings: Settings): Promise<boolean> {
   // A refused TCP connection answers at once; only something listening is worth an HTTP request.
-  if (!(await accepts(apiHost(settings.address).replace(/^\[|\]$/g, ""), settings.apiPort))) return false;
+  if (!(await accepts(LOOPBACK, settings.apiPort))) return false;
   try {
     const body = await createDaemonClient(settings, 2000).call("/api/v2/commandline", { command: "version" });
     return typeof body.response === "string" && body.response.includes("Connector");
-  } catch {
-    return false; // nothing (or nothing like a Connector) answers: this instance may start
+  } catch (error) {
+    if (isConnectorError(error)) return false; // nothing (or nothing like a Connector) answers
+    throw error;
   }
 }
 

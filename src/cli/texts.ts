@@ -16,7 +16,7 @@ export function helpText(): string {
     "Options:",
     `  --config PATH         Settings file (default: $IOFOG_CONNECTOR_CONFIG or /etc/iofog-connector/iofog-connector.conf)`,
     "",
-    "Exit codes: 0 ok, 1 error, 3 not running.",
+    "Exit codes: 0 ok, 1 error, 3 not running, 4 running but not answering (start: another one holds the state file).",
   ].join("\n");
 }
 

@@ -27,6 +27,8 @@ export function createBinder(ctx: RelayContext, handler: (tls: boolean) => Socke
         socket: handler(tls),
         // A FIN is relayed as a FIN (half-close), not answered by closing (see pipe.ended).
         allowHalfOpen: true,
+        // No other process may share the port (Bun may set SO_REUSEPORT otherwise).
+        exclusive: true,
       });
       port.tls = tls;
       return undefined;

@@ -2,7 +2,9 @@ import { describe, expect, test } from "bun:test";
 import type { Socket } from "bun";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { descriptorLimit } from "../../src/descriptors.ts";
+import { API_RESERVE, createDescriptorGate, DESCRIPTOR_RESERVE, descriptorLimit } from "../../src/descriptors.ts";
+import { createLogger } from "../../src/log.ts";
+import { manualClock } from "../support/manual-clock.ts";
 import { instance } from "../support/executable.ts";
 import { authorize } from "../support/wire.ts";
 
@@ -13,6 +15,20 @@ describe("descriptor exhaustion", () => {
     expect(descriptorLimit("Limit Soft Limit Hard Limit Units\nMax open files            1024                 4096                 files\n")).toBe(1024);
     expect(descriptorLimit("Max open files            unlimited            unlimited            files\n")).toBeUndefined();
     expect(descriptorLimit("")).toBeUndefined();
+  });
+
+  test("API connections count against the reserve and may go further into it than relay connections", () => {
+    let inUse = 0;
+    const lines: string[] = [];
+    const log = createLogger({ level: "info", write: (line) => void lines.push(line) });
+    const gate = createDescriptorGate({ limit: 1000, base: 100, inUse: () => inUse, clock: manualClock(), log });
+    inUse = 1000 - 100 - DESCRIPTOR_RESERVE - 1;
+    expect([gate.admit(), gate.admitApi()]).toEqual([true, true]);
+    inUse++;
+    expect([gate.admit(), gate.admitApi()]).toEqual([false, true]);
+    inUse = 1000 - 100 - API_RESERVE;
+    expect([gate.admit(), gate.admitApi()]).toEqual([false, false]);
+    expect(lines.filter((line) => line.includes("Near the limit"))).toHaveLength(1);
   });
 
   test(`under ulimit -n ${LIMIT}: a flood is closed at accept, logged once, the API stays up, and agents get in once it ends`, async () => {

@@ -2,31 +2,9 @@ import { expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import type { Socket } from "bun";
 import { instance } from "../support/executable.ts";
+import { stalled } from "../support/stalled.ts";
 
 const rssKiB = (pid: number) => Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
-
-/** Connects and, for agent ports, presents the passcode; the socket then never reads (paused). */
-async function stalled(port: number, passcode?: string): Promise<Socket<undefined>> {
-  const { promise, resolve } = Promise.withResolvers<void>();
-  const socket = await Bun.connect({
-    hostname: "127.0.0.1",
-    port,
-    socket: {
-      open(s) {
-        if (passcode) s.write(passcode);
-        else resolve();
-      },
-      data(s) {
-        resolve();
-        s.pause();
-      },
-      close() {},
-      error() {},
-    },
-  });
-  await promise;
-  return socket;
-}
 
 /** Writes as fast as the far side lets it for `ms`, and returns how many bytes were taken. */
 async function flood(socket: Socket<undefined>, ms: number): Promise<number> {

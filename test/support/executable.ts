@@ -25,6 +25,16 @@ export function freePort(): number {
   return port;
 }
 
+/** Runs `fn` while `child` is stopped with SIGSTOP (alive, holding its sockets and locks, answering nothing). */
+export async function whileStopped<T>(child: Subprocess, fn: () => Promise<T>): Promise<T> {
+  child.kill("SIGSTOP");
+  try {
+    return await fn();
+  } finally {
+    child.kill("SIGCONT");
+  }
+}
+
 export interface Instance {
   dir: string;
   config: string;

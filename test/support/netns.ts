@@ -1,6 +1,8 @@
 // A test host in a network namespace of its own, joined to this machine by a veth pair, so that a
 // request can come from an address that is not loopback. Needs root, as CI has.
 export interface TestHost {
+  /** The namespace's name, for `ip netns exec NAME ...`. */
+  name: string;
   /** This machine's end of the link: listen here. */
   hostAddress: string;
   /** The namespace's address: requests from it are not from loopback. */
@@ -49,6 +51,7 @@ export function createTestHost(): TestHost {
     throw error;
   }
   return {
+    name,
     hostAddress,
     peerAddress,
     async run(command) {
