@@ -32,7 +32,7 @@ export interface DaemonOptions {
   /** How long shutdown waits for relayed pairs to flush. */
   shutdownGraceMs?: number;
   /** Relay timeouts and bounds other than the defaults (tests use short ones). */
-  relayLimits?: Pick<RelayOptions, "handshakeTimeoutMs" | "holdTimeoutMs" | "bindRetryMs" | "privateHoldBytes" | "maxPendingPerPort" | "guessLimits">;
+  relayLimits?: Pick<RelayOptions, "handshakeTimeoutMs" | "holdTimeoutMs" | "bindRetryMs" | "privateHoldBytes" | "maxPendingPerPort" | "guessLimits" | "strangerLimits" | "floodLimits">;
 }
 
 export interface Daemon {
@@ -70,7 +70,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     limit: descriptorLimit(), base: openDescriptors() ?? 0, clock, log,
     inUse: () => relay.connections + listeners(),
   });
-  const relay: Relay = createRelay({ ...options.relayLimits, log, clock, tls: tls?.material, hostname, admit: gate.admit });
+  const relay: Relay = createRelay({ ...options.relayLimits, log, clock, tls: tls?.material, hostname, admit: gate.admit, freeDescriptors: gate.free });
   const servers: ApiServer[] = [];
   try {
     const service = await createMappingService(

@@ -26,6 +26,8 @@ export function openDescriptors(): number | undefined {
 export interface DescriptorGate {
   /** Whether one more relayed connection may be kept. */
   admit(): boolean;
+  /** Descriptors that may still be opened before the reserve; Infinity when the limit is unknown. */
+  free(): number;
 }
 
 /**
@@ -34,18 +36,19 @@ export interface DescriptorGate {
  */
 export function createDescriptorGate(options: { limit: number | undefined; base: number; inUse: () => number; clock: Clock; log: Logger }): DescriptorGate {
   const { limit, base, inUse, clock, log } = options;
-  if (limit === undefined) return { admit: () => true };
+  if (limit === undefined) return { admit: () => true, free: () => Infinity };
   let refused = 0;
   let lastReport = -Infinity;
   return {
+    free: () => limit - DESCRIPTOR_RESERVE - base - inUse(),
     admit() {
       if (base + inUse() < limit - DESCRIPTOR_RESERVE) return true;
       refused++;
       const now = clock.now();
       if (now - lastReport >= REPORT_EVERY_MS) {
         log.warn(
-          `Near the limit of ${limit} open descriptors: ${refused} new relay connection(s) closed at accept since the last report. ` +
-            "They are accepted again as connections end; raise LimitNOFILE (ulimit -n) for more.",
+          `Near the limit of ${limit} open descriptors: ${refused} new relay connection(s) found no room since the last report; ` +
+            "idle strangers were closed for them, or they were closed at accept when there were none. Raise LimitNOFILE (ulimit -n) for more.",
         );
         lastReport = now;
         refused = 0;

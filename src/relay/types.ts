@@ -1,6 +1,7 @@
 // The contract between the control plane (API, daemon) and the relay engine that moves the bytes.
 import type { Clock } from "../clock.ts";
 import type { Logger } from "../log.ts";
+import type { FloodLimits, StrangerLimits } from "./admission.ts";
 import type { GuessLimits } from "./guard.ts";
 
 export type MappingKind = "public" | "private";
@@ -120,8 +121,20 @@ export interface RelayOptions {
   privateHoldBytes?: number;
   /** Connections still in their handshake allowed per port. Default 256. */
   maxPendingPerPort?: number;
-  /** When an address counts as guessing passcodes, and what it costs it (see guard.ts). */
+  /** When an address on a port counts as guessing passcodes, and what it costs it (see guard.ts). */
   guessLimits?: GuessLimits;
-  /** Asked for every accepted connection; false closes it at once (the process is near its descriptor limit). */
+  /**
+   * Strangers (connections in their handshake, held public clients) kept in total and per source address
+   * (see admission.ts); by default at most half of the descriptors the process may still open.
+   */
+  strangerLimits?: StrangerLimits;
+  /** When an address counts as flooding (connections that never finish a handshake), and what it may hold then. */
+  floodLimits?: FloodLimits;
+  /**
+   * Asked for every accepted connection; false: the process is near its descriptor limit, so a stranger
+   * is closed to make room, or the newcomer when there is none.
+   */
   admit?: () => boolean;
+  /** Descriptors the process may still open before its reserve; strangers may hold a share of them. */
+  freeDescriptors?: () => number;
 }
