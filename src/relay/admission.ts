@@ -4,7 +4,7 @@ import { isStranger, type Conn, type Phase, type StrangerWatch } from "./conn.ts
 import type { RelayContext } from "./context.ts";
 import { createGuard, type PenaltyLimits } from "./guard.ts";
 import type { RelayPort } from "./mapping.ts";
-import { Strangers, type Holder } from "./strangers.ts";
+import { sourceOf, sourceOfConn, Strangers, type Holder } from "./strangers.ts";
 
 /** How many strangers (connections still in their handshake, held public clients) the relay keeps. */
 export interface StrangerLimits {
@@ -57,7 +57,7 @@ export function createAdmission(ctx: RelayContext, drop: (conn: Conn) => void): 
   const idle = (conn: Conn): void => {
     if (conn.judged) return;
     conn.judged = true;
-    const address = conn.socket.remoteAddress;
+    const address = sourceOfConn(conn);
     const now = clock.now();
     const was = floods.penalized(address, now);
     floods.failed(address, now);
@@ -117,7 +117,7 @@ export function createAdmission(ctx: RelayContext, drop: (conn: Conn) => void): 
     let victim: Conn | undefined;
     let best = -1;
     for (const conn of port.pendingConns()) {
-      const holder = strangers.holder(conn.socket.remoteAddress);
+      const holder = strangers.holder(sourceOfConn(conn));
       if (holder === undefined || !holder.conns.has(conn)) continue;
       const score = holder.weight * 2 + (conn.tarpit ? 1 : 0);
       if (score > best) {
@@ -145,7 +145,7 @@ export function createAdmission(ctx: RelayContext, drop: (conn: Conn) => void): 
 
   const admission: Admission = {
     admit(port, address) {
-      ownRoom(port, address);
+      ownRoom(port, sourceOf(address));
       if ((port.agent || port.tls) && port.pending >= ctx.maxPendingPerPort) {
         const victim = victimOn(port);
         if (victim !== undefined) evict(victim);
@@ -166,10 +166,11 @@ export function createAdmission(ctx: RelayContext, drop: (conn: Conn) => void): 
 
     moved(conn: Conn, prev: Phase) {
       if (isStranger(conn)) return strangers.add(conn);
-      if (strangers.remove(conn) && prev === "pending" && conn.phase === "closed") idle(conn);
+      // Closed by a mapping removal or shutdown: nothing said about its address.
+      if (strangers.remove(conn) && prev === "pending" && conn.phase === "closed" && !ctx.stopping && !conn.port.mapping.closing) idle(conn);
     },
 
-    guessKey: (conn) => guessKey(conn.socket.remoteAddress, conn.port),
+    guessKey: (conn) => guessKey(sourceOfConn(conn), conn.port),
   };
   return admission;
 }

@@ -1,7 +1,28 @@
 // Who holds the strangers, by source address: room is made at the expense of the address holding the most, flooders first.
 import type { Conn } from "./conn.ts";
 
-/** The strangers of one source address, oldest first. */
+/**
+ * What one source is accounted under: an IPv4 address (also when mapped into IPv6), or the /64 prefix of
+ * an IPv6 address, since one host usually holds a whole /64 and could otherwise pose as many sources.
+ */
+export function sourceOf(address: string): string {
+  if (!address.includes(":")) return address;
+  const lower = address.toLowerCase();
+  if (lower.startsWith("::ffff:") && lower.includes(".")) return lower.slice(7);
+  const [head = "", tail] = lower.split("::");
+  const groups = head === "" ? [] : head.split(":");
+  if (tail !== undefined) {
+    const rest = tail === "" ? [] : tail.split(":");
+    while (groups.length + rest.length < 8) groups.push("0");
+    groups.push(...rest);
+  }
+  return `${groups.slice(0, 4).map((group) => group.replace(/^0+(?=.)/, "")).join(":")}::/64`;
+}
+
+/** The source of a connection (see sourceOf). */
+export const sourceOfConn = (conn: Conn): string => sourceOf(conn.socket.remoteAddress);
+
+/** The strangers of one source, oldest first. */
 export interface Holder {
   readonly address: string;
   readonly conns: Set<Conn>;
@@ -30,7 +51,7 @@ export class Strangers {
   }
 
   add(conn: Conn): void {
-    const address = conn.socket.remoteAddress;
+    const address = sourceOfConn(conn);
     let holder = this.holders.get(address);
     if (holder === undefined) {
       holder = { address, conns: new Set(), weight: 0 };
@@ -43,7 +64,7 @@ export class Strangers {
 
   /** Forgets `conn`; false when it was not held (already evicted). */
   remove(conn: Conn): boolean {
-    const holder = this.holders.get(conn.socket.remoteAddress);
+    const holder = this.holders.get(sourceOfConn(conn));
     if (holder === undefined || !holder.conns.delete(conn)) return false;
     this.count--;
     this.unfile(holder);

@@ -48,13 +48,16 @@ export interface PortState {
   bytesIn: number;
   /** Payload bytes written to this port's connections. */
   bytesOut: number;
-  /** Connections refused because of a wrong passcode / handshake timeout / maxconnections. */
+  /**
+   * Connections refused because of a wrong passcode / handshake or hold timeout, or closed to make room for
+   * newer ones (admission.ts) / maxconnections.
+   */
   rejectedPasscode: number;
   rejectedTimeout: number;
   rejectedLimit: number;
-  /** Connections of an address penalized for passcode guessing, closed at accept (its limit reached). */
+  /** Unanswered wrong passcodes (tarpits) of an address guessing on this port, closed early to make room for its newer connections. */
   rejectedThrottled: number;
-  /** Connections closed at accept because the process is near its descriptor limit. */
+  /** Connections closed at accept because the process is near its descriptor limit and no stranger was left to close for them. */
   rejectedOverload: number;
   heartbeatTimeouts: number;
   /** Agent connections that opened a TLS handshake on a plain-TCP (dev mode) port, closed at once. */

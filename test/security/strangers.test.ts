@@ -75,5 +75,8 @@ describe("idle strangers", () => {
     );
     expect(authorizedCount(without)).toBe(20);
     expect(authorizedCount(during)).toBe(20);
+    // The flooding address was told apart from the agent, and pays for the room.
+    expect(r.lines.filter((line) => line.includes("Connections from 127.0.0.2 keep ending without a handshake")).length).toBe(1);
+    expect(r.lines.some((line) => line.includes("127.0.0.1 keep ending"))).toBe(false);
   }, 120_000);
 });
