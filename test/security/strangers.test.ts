@@ -7,7 +7,7 @@ import { makeTestCert } from "../support/tls.ts";
 
 const LIMIT = 600;
 const TRIES = 10;
-const FLOOD_CAP = 32;
+const FLOOD_CAP = 16;
 const PUBLIC = JSON.stringify({ type: "public", maxconnections: 60, heartbeatabsencethreshold: 0 });
 
 /** Relayed connections the running executable reports. */
