@@ -102,14 +102,10 @@ export function createAdmission(ctx: RelayContext, drop: (conn: Conn) => void): 
     return first;
   };
 
-  function* on(holder: Holder, port: RelayPort): Generator<Conn> {
-    for (const conn of holder.conns) if (conn.port === port) yield conn;
-  }
-
-  const count = (conns: Iterable<Conn>): number => {
-    let n = 0;
-    for (const _ of conns) n++;
-    return n;
+  /** The strangers of `holder` on `port`, cheapest to drop first; built only for guessing or flooding sources. */
+  const on = (holder: Holder, port: RelayPort): Conn[] => {
+    const here = [...holder.conns].filter((conn) => conn.port === port);
+    return [...here.filter((conn) => conn.tarpit), ...here.filter((conn) => !conn.tarpit)];
   };
 
   /** On a port at its handshake cap: a connection of the address holding the most strangers, its tarpits first. */
@@ -128,20 +124,25 @@ export function createAdmission(ctx: RelayContext, drop: (conn: Conn) => void): 
     return victim;
   };
 
-  /** The newcomer's own address makes room first: a guesser from its tarpits, a flooder and a crowd from their oldest. */
+  /**
+   * The newcomer's own source makes room first: a guesser from its tarpits on the port, a flooder and a
+   * crowd from their cheapest. Down to the bound, not by one: a source that has just started flooding may
+   * hold far more.
+   */
   const ownRoom = (port: RelayPort, address: string): void => {
-    const now = clock.now();
-    let holder = strangers.holder(address);
+    const holder = strangers.holder(address);
     if (holder === undefined) return;
-    if (port.agent && ctx.guard.penalized(guessKey(address, port), now)) {
-      const tarpits = [...on(holder, port)].filter((conn) => conn.tarpit);
-      if (tarpits.length >= ctx.guard.limits.pendingPerAddress) evict(tarpits[0]!);
+    if (port.agent && ctx.guard.penalized(guessKey(address, port), clock.now())) {
+      const tarpits = on(holder, port).filter((conn) => conn.tarpit);
+      while (tarpits.length >= ctx.guard.limits.pendingPerAddress) evict(tarpits.shift()!);
     }
-    if (flooding(address) && count(on(holder, port)) >= floodLimits.pendingPerPort) evict(oldest(on(holder, port))!);
-    holder = strangers.holder(address);
-    if (holder !== undefined && holder.conns.size >= perAddress(address)) evict(oldest(holder.conns)!);
+    if (flooding(address)) {
+      const here = on(holder, port);
+      while (here.length >= floodLimits.pendingPerPort) evict(here.shift()!);
+    }
+    const mine = holder.conns;
+    while (mine.size > 0 && mine.size >= perAddress(address)) evict(oldest(mine)!);
   };
-
 
   const admission: Admission = {
     admit(port, address) {
