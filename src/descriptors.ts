@@ -1,5 +1,6 @@
-// Keeps the process clear of its descriptor limit: past a reserve, new relay connections are closed at once,
-// so the API, the state file and the log can still open files, and the operator hears of it once a minute.
+// Keeps the process clear of its descriptor limit: past a reserve, a new relay connection is kept only in place
+// of an idle stranger (relay/admission.ts), so the API, the state file and the log can still open files, and the
+// operator hears of it once a minute.
 import { readdirSync } from "node:fs";
 import type { Clock } from "./clock.ts";
 import type { Logger } from "./log.ts";
@@ -48,7 +49,7 @@ export function createDescriptorGate(options: { limit: number | undefined; base:
       if (now - lastReport >= REPORT_EVERY_MS) {
         log.warn(
           `Near the limit of ${limit} open descriptors: ${refused} new relay connection(s) found no room since the last report; ` +
-            "idle strangers were closed for them, or they were closed at accept when there were none. Raise LimitNOFILE (ulimit -n) for more.",
+            "idle strangers were closed for them, or they were closed at accept where there were none. Raise LimitNOFILE (ulimit -n) for more.",
         );
         lastReport = now;
         refused = 0;
