@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { DEFAULT_FLOOD_LIMITS } from "../../src/relay/admission.ts";
 import { instance, type Instance } from "../support/executable.ts";
 import { flood, idleCrowd, type IdleCrowd } from "../support/idle.ts";
 import { authorizedCount, present, type Presented } from "../support/present.ts";
@@ -68,14 +69,17 @@ describe("idle strangers", () => {
     // The flood fills the port's handshake slots before the agent dials.
     for (let n = 0; n < 100 && r.relay.state(m.id)!.port1.rejectedTimeout < 1000; n++) await Bun.sleep(20);
     const during = await tries(m.port1, m.passcode1, 20, { ca: cert.cert });
+    const state = r.relay.state(m.id)!.port1;
     const { made, ms } = await flooding.stop();
     console.log(
-      `TLS flood: ${Math.round((made * 1000) / ms)} idle TCP connections a second from another address, at most ${FLOOD_CAP} in handshake on the port; ` +
+      `TLS flood: ${Math.round((made * 1000) / ms)} idle TCP connections a second from another address, at most ${FLOOD_CAP} in handshake on the port ` +
+        `(${state.pending} held by the flood at the end); ` +
         `a TLS agent got in ${authorizedCount(without)}/20 without the flood, ${authorizedCount(during)}/20 during it`,
     );
     expect(authorizedCount(without)).toBe(20);
     expect(authorizedCount(during)).toBe(20);
-    // The flooding address was told apart from the agent, and pays for the room.
+    // The flooding address was told apart from the agent, and pays for the room: it holds few handshake slots.
+    expect(state.pending).toBeLessThanOrEqual(DEFAULT_FLOOD_LIMITS.pendingPerPort);
     expect(r.lines.filter((line) => line.includes("Connections from 127.0.0.2 keep ending without a handshake")).length).toBe(1);
     expect(r.lines.some((line) => line.includes("127.0.0.1 keep ending"))).toBe(false);
   }, 120_000);
