@@ -19,7 +19,9 @@ export interface RelayContext {
   readonly maxPendingPerPort: number;
   /** Wrong passcodes per address and port, for slowing down guessing. */
   readonly guard: Guard;
+  /** How many strangers are kept in total and per source (admission.ts). */
   readonly strangerLimits: StrangerLimits;
+  /** When a source counts as flooding, and what it may hold then (admission.ts). */
   readonly floodLimits: FloodLimits;
   /** Whether one more connection may be kept (descriptors); always yes when not given. */
   readonly admit: () => boolean;
