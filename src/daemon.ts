@@ -18,7 +18,7 @@ import { readProcFiles, unreservedEphemeral, type ProcFiles } from "./ports/ephe
 import { createPortPool } from "./ports/pool.ts";
 import { createRelay } from "./relay/index.ts";
 import type { Relay, RelayOptions } from "./relay/types.ts";
-import { loadState } from "./store/state-file.ts";
+import { loadState, prepareStateDir } from "./store/state-file.ts";
 import { VERSION } from "./version.ts";
 
 export interface DaemonOptions {
@@ -58,6 +58,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const startedAt = clock.now();
 
   const tls = settings.dev ? undefined : loadTls(settings.certFile, settings.keyFile, clock.now());
+  prepareStateDir(settings.stateFile);
   const restored = loadState(settings.stateFile);
   const pool = createPortPool({ ranges: settings.ports, exclude: settings.exclude });
   warnEphemeral(pool.ranges(), options.proc ?? readProcFiles(), log);
@@ -74,7 +75,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const servers: ApiServer[] = [];
   try {
     const service = await createMappingService(
-      { pool, relay, stateFile: settings.stateFile, log, onStateWrite: metrics.recordStateWrite },
+      { pool, relay, stateFile: settings.stateFile, log, clock, maxDirects: settings.maxDirects, onStateWrite: metrics.recordStateWrite },
       restored,
     );
     listeners = () => 2 * service.count;
@@ -96,7 +97,8 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     };
     const scrape = () =>
       new Response(
-        metrics.render({ states: relay.states(), mappings: service.count, directs: service.directCount, portsFree: pool.available, portsTotal: pool.size }),
+        metrics.render({ states: relay.states(), mappings: service.count, directs: service.directCount, portsFree: pool.available, portsTotal: pool.size }) +
+          `# HELP iofog_connector_log_write_failures_total Log lines dropped because the log file or stdout could not take them.\n# TYPE iofog_connector_log_write_failures_total counter\niofog_connector_log_write_failures_total ${log.writeFailures}\n`,
         { headers: { "content-type": METRICS_CONTENT_TYPE } },
       );
 
@@ -105,6 +107,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     const stop = () =>
       (stopping ??= (async () => {
         log.info("Connector is stopping.");
+        service.close();
         for (const server of servers) await server.stop();
         await relay.shutdown(options.shutdownGraceMs ?? 5000);
         log.info("Connector stopped.");
@@ -149,7 +152,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         }
         controllers = nextControllers;
         log.setLevel(next.logLevel);
-        const fixed = (["ports", "exclude", "dev", "apiPort", "stateFile", "logDir", "broker"] as const).filter(
+        const fixed = (["ports", "exclude", "dev", "apiPort", "stateFile", "logDir", "broker", "maxDirects"] as const).filter(
           (key) => JSON.stringify(next[key]) !== JSON.stringify(settings[key]),
         );
         if (fixed.length > 0) log.warn(`Settings reloaded; ${fixed.join(", ")} changed and take effect after a restart.`);

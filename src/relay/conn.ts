@@ -31,7 +31,7 @@ export class Conn {
   phase: Phase = "pending";
   /**
    * The time the connection's deadline counts from: accept while pending, the start of the wait for a
-   * held public client, the last read for an authorized agent connection.
+   * held public client, the last read (or the end of a pause in reading) for an authorized agent connection.
    */
   since: number;
   /** Passcode being gathered; only while pending on an agent port. */
@@ -47,6 +47,10 @@ export class Conn {
   tarpit = false;
   /** Closing was asked for; what it reads from now on is ignored. */
   dropped = false;
+  /** The peer ended its writes (FIN); with a public partner, the way back stays open (half-close). */
+  readEnded = false;
+  /** This side's write half was shut down after the partner's FIN and the flush of what it had sent. */
+  writeEnded = false;
   /** TLS ports: cuts what the socket reads into the records the client wrote (see records.ts). */
   cutter: RecordCutter | null = null;
   /**

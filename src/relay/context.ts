@@ -16,6 +16,8 @@ export interface RelayContext {
   readonly holdTimeoutMs: number;
   readonly bindRetryMs: number;
   readonly privateHoldBytes: number;
+  readonly publicHoldBytes: number;
+  readonly halfCloseIdleMs: number;
   readonly maxPendingPerPort: number;
   /** Wrong passcodes per address and port, for slowing down guessing. */
   readonly guard: Guard;
@@ -47,6 +49,8 @@ export function createContext(options: RelayOptions): RelayContext {
     holdTimeoutMs: options.holdTimeoutMs ?? 10_000,
     bindRetryMs: options.bindRetryMs ?? 1_000,
     privateHoldBytes: options.privateHoldBytes ?? 1024 * 1024,
+    publicHoldBytes: options.publicHoldBytes ?? 64 * 1024,
+    halfCloseIdleMs: options.halfCloseIdleMs ?? 60_000,
     maxPendingPerPort: options.maxPendingPerPort ?? 256,
     guard: createGuard(options.guessLimits ?? DEFAULT_GUESS_LIMITS),
     strangerLimits: options.strangerLimits ?? DEFAULT_STRANGER_LIMITS,

@@ -25,6 +25,8 @@ export function createBinder(ctx: RelayContext, handler: (tls: boolean) => Socke
         // Each accepted socket starts with the listener's data; `open` swaps it for the socket's own Conn.
         data: port as unknown as Conn,
         socket: handler(tls),
+        // A FIN is relayed as a FIN (half-close), not answered by closing (see pipe.ended).
+        allowHalfOpen: true,
       });
       port.tls = tls;
       return undefined;

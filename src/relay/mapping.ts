@@ -94,6 +94,12 @@ export class RelayPort {
     return first(this.freeSet);
   }
 
+  private countPaused(): number {
+    let n = 0;
+    if (this.connSet !== null) for (const conn of this.connSet) if (conn.paused && conn.phase !== "pending") n++;
+    return n;
+  }
+
   /** The port's state as the control plane reports it. */
   snapshot(): PortState {
     return {
@@ -103,6 +109,7 @@ export class RelayPort {
       authorized: this.authorized,
       bound: this.bound,
       waiting: this.agent ? 0 : (this.freeSet?.size ?? 0),
+      paused: this.countPaused(),
       bytesIn: this.bytesIn,
       bytesOut: this.bytesOut,
       rejectedPasscode: this.rejectedPasscode,

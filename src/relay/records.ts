@@ -95,7 +95,7 @@ export class RecordCutter {
 
   /** A read of the TLS half: call next() until it returns null. */
   plaintext(data: Uint8Array): void {
-    this.chunk = data;
+    this.chunk = data.length === 0 ? null : data;
     this.offset = 0;
   }
 

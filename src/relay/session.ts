@@ -169,6 +169,11 @@ export function createSocketHandlers(ctx: RelayContext, pipe: Pipe, pairing: Pai
       if (conn instanceof Conn) pipe.drain(conn);
     },
 
+    end(socket) {
+      const conn = socket.data;
+      if (conn instanceof Conn && !conn.readEnded) pipe.ended(conn);
+    },
+
     close(socket) {
       const conn = socket.data;
       if (conn instanceof Conn) pipe.release(conn);

@@ -28,11 +28,11 @@ const side = (r: TestRelay, cert: TestCert, m: RelayMapping, n: 1 | 2) => ({
 });
 
 /** Two Go agents on the two ports of a private mapping, each sending `count` messages to the other at once. */
-async function exchange(count: number, sizes: number[], beat = "20s", deadline = "60s"): Promise<[PrivateReport, PrivateReport]> {
+async function exchange(count: number, sizes: number[], beat = "20s", extra: Record<string, string> = {}): Promise<[PrivateReport, PrivateReport]> {
   using cert = makeTestCert();
   await using r = startRelay({ tls: cert, ca: cert.cert });
   const m = await r.open("private");
-  const common = { count, expect: count, sizes: sizes.join(","), "peer-sizes": sizes.join(","), beat, deadline, linger: "200ms" };
+  const common = { count, expect: count, sizes: sizes.join(","), "peer-sizes": sizes.join(","), beat, deadline: "60s", linger: "200ms", ...extra };
   await using a = runGoAgent<PrivateReport>("private", { ...side(r, cert, m, 1), ...common, seed: 11, "peer-seed": 22 });
   await until(() => r.relay.state(m.id)!.port1.authorized === 1, 10_000, "side 1 authorized");
   await using b = runGoAgent<PrivateReport>("private", { ...side(r, cert, m, 2), ...common, seed: 22, "peer-seed": 11 });
@@ -69,6 +69,38 @@ test("private: 300 messages of mixed sizes each way at once, with BEAT every 20 
   expect(a.beatsHeard).toBeGreaterThan(0);
   expect(b.beatsHeard).toBeGreaterThan(0);
 }, 90_000);
+
+test("private: what is held for an absent peer keeps its records, so the peer sees the message and its TXEND apart", async () => {
+  using cert = makeTestCert();
+  await using r = startRelay({ tls: cert, ca: cert.cert });
+  const m = await r.open("private");
+  const flags = { count: 20, expect: 20, sizes: "3000", "peer-sizes": "3000", deadline: "60s", linger: "200ms" };
+  await using a = runGoAgent<PrivateReport>("private", { ...side(r, cert, m, 1), ...flags, seed: 11, "peer-seed": 22 });
+  // The first message and its TXEND are held: nobody is on the other port yet.
+  await until(() => r.relay.state(m.id)!.port1.bytesIn >= 3005, 10_000, "message and TXEND held");
+  await using b = runGoAgent<PrivateReport>("private", { ...side(r, cert, m, 2), ...flags, seed: 22, "peer-seed": 11 });
+  const [ra, rb] = await Promise.all([a.result, b.result]);
+  expectDelivered(ra, 20);
+  expectDelivered(rb, 20);
+}, 90_000);
+
+for (const suite of ["gcm", "gcm256", "chacha"]) {
+  test(`private over TLS 1.2 (${suite}): 200 messages each way, each TXEND and ACK alone`, async () => {
+    const [a, b] = await exchange(200, [16, 3000, 16 * 1024, 40_000], "20ms", { tls12: suite });
+    expectDelivered(a, 200);
+    expectDelivered(b, 200);
+  }, 90_000);
+}
+
+test("a TLS 1.2 client that offers only CBC suites is refused at the handshake: its record lengths would not give its data", async () => {
+  using cert = makeTestCert();
+  await using r = startRelay({ tls: cert, ca: cert.cert });
+  const m = await r.open("private");
+  await using cbc = runGoAgent("private", { ...side(r, cert, m, 1), tls12: "cbc", deadline: "5s" });
+  await expect(cbc.result).rejects.toThrow(/handshake failure|no cipher|insufficient security/);
+  await using gcm = runGoAgent<PrivateReport>("private", { ...side(r, cert, m, 1), tls12: "gcm", deadline: "5s" });
+  expect((await gcm.result).error).toBe("");
+}, 30_000);
 
 interface ClientReport {
   received: number;

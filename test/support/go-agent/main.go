@@ -34,6 +34,15 @@ type common struct {
 	plain    bool
 	deadline time.Duration
 	beat     time.Duration
+	tls12    string
+}
+
+// TLS 1.2 suites by name, for an ECDSA certificate (the tests' certificate is EC).
+var tls12Suites = map[string]uint16{
+	"gcm":    tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+	"gcm256": tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+	"chacha": tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305,
+	"cbc":    tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA,
 }
 
 func (c *common) flags(fs *flag.FlagSet) {
@@ -43,6 +52,7 @@ func (c *common) flags(fs *flag.FlagSet) {
 	fs.BoolVar(&c.plain, "plain", false, "plain TCP instead of TLS (tools and tests only; the agent never does this)")
 	fs.DurationVar(&c.deadline, "deadline", 60*time.Second, "give up and report after this long")
 	fs.DurationVar(&c.beat, "beat", 20*time.Second, "interval of BEAT writes")
+	fs.StringVar(&c.tls12, "tls12", "", "speak TLS 1.2 with this suite only (gcm, gcm256, chacha, cbc) instead of Go's defaults")
 }
 
 func (c *common) dial() (net.Conn, error) {
@@ -57,7 +67,16 @@ func (c *common) dial() (net.Conn, error) {
 	roots.AppendCertsFromPEM(pem)
 	host, _, _ := net.SplitHostPort(c.addr)
 	dialer := &net.Dialer{Timeout: 5 * time.Second}
-	return tls.DialWithDialer(dialer, "tcp", c.addr, &tls.Config{RootCAs: roots, ServerName: host})
+	config := &tls.Config{RootCAs: roots, ServerName: host}
+	if c.tls12 != "" {
+		suite, ok := tls12Suites[c.tls12]
+		if !ok {
+			return nil, fmt.Errorf("unknown suite %q", c.tls12)
+		}
+		config.MaxVersion = tls.VersionTLS12
+		config.CipherSuites = []uint16{suite}
+	}
+	return tls.DialWithDialer(dialer, "tcp", c.addr, config)
 }
 
 // link is one authorized connection; writes are serialised so that each message is one Write.
@@ -131,6 +150,16 @@ func message(seed uint64, seq uint32, size int) []byte {
 		binary.BigEndian.PutUint32(m[4:8], uint32(size))
 	}
 	return m
+}
+
+// closeWrite ends the writes of a TLS (close_notify, as Go does) or plain TCP (FIN) connection.
+func closeWrite(conn net.Conn) {
+	switch c := conn.(type) {
+	case *tls.Conn:
+		c.CloseWrite()
+	case *net.TCPConn:
+		c.CloseWrite()
+	}
 }
 
 func emit(v any) {
@@ -339,15 +368,19 @@ func publicAgent(args []string) {
 	maxBytes := fs.Int64("max", 64<<20, "at most this many bytes per answer")
 	stale := fs.Int("stale", 0, "bytes written on each fresh connection before a client is bound")
 	requests := fs.Int("requests", 1, "answer this many requests, then report")
+	halfClose := fs.Bool("half-close", false, "end the writes (FIN) after each answer and go on reading until the Connector ends")
+	keepOpen := fs.Bool("keep-open", false, "when the Connector ends its writes, keep the connection open until -deadline")
 	fs.Parse(args)
 
 	var mu sync.Mutex
-	var served, finished, beatsSent, beatsHeard, staleWritten, dials int64
+	var served, finished, beatsSent, beatsHeard, staleWritten, dials, afterHalfClose int64
 	var answered []int64
 	var firstError string
 	done := make(chan struct{})
 	var once sync.Once
-	deadline := time.After(c.deadline)
+	expired := time.After(c.deadline)
+	deadline := make(chan struct{})
+	go func() { <-expired; close(deadline) }()
 	quit := make(chan struct{})
 
 	serve := func() {
@@ -383,12 +416,25 @@ func publicAgent(args []string) {
 			}
 			buf := make([]byte, 64*1024)
 			wasServing := false
+			writesEnded := false
 			for {
 				n, err := l.conn.Read(buf)
 				if err != nil {
+					if *keepOpen && err == io.EOF {
+						select {
+						case <-quit:
+						case <-deadline:
+						}
+					}
 					break
 				}
 				r := buf[:n]
+				if writesEnded {
+					mu.Lock()
+					afterHalfClose += int64(n)
+					mu.Unlock()
+					continue
+				}
 				if bytes.Equal(r, beatWord) || bytes.Equal(r, beatTwice) {
 					mu.Lock()
 					beatsHeard++
@@ -427,6 +473,10 @@ func publicAgent(args []string) {
 				}
 				// The answer ends with its length, as a line of its own, so the client knows when it has all of it.
 				l.write([]byte(fmt.Sprintf("\nEND %d\n", sent)))
+				if *halfClose {
+					closeWrite(l.conn)
+					writesEnded = true
+				}
 				mu.Lock()
 				served++
 				answered = append(answered, sent)
@@ -457,7 +507,7 @@ func publicAgent(args []string) {
 	close(quit)
 	mu.Lock()
 	emit(map[string]any{"served": served, "answered": answered, "beatsSent": beatsSent, "beatsHeard": beatsHeard,
-		"staleWritten": staleWritten, "dials": dials, "timedOut": timedOut, "error": firstError})
+		"staleWritten": staleWritten, "dials": dials, "afterHalfClose": afterHalfClose, "timedOut": timedOut, "error": firstError})
 	mu.Unlock()
 }
 
@@ -468,6 +518,9 @@ func publicClient(args []string) {
 	var c common
 	c.flags(fs)
 	request := fs.String("request", "GET /", "what the client writes")
+	halfClose := fs.Bool("half-close", false, "end the writes (FIN) right after the request")
+	after := fs.Int("after", 0, "bytes written once the whole answer is read, then the writes are ended")
+	awaitEnd := fs.Bool("await-end", false, "after the answer, read on until the Connector ends the connection, and report how")
 	fs.Parse(args)
 	conn, err := c.dial()
 	if err != nil {
@@ -476,6 +529,9 @@ func publicClient(args []string) {
 	}
 	conn.SetDeadline(time.Now().Add(c.deadline))
 	conn.Write([]byte(*request))
+	if *halfClose {
+		closeWrite(conn)
+	}
 	var seed uint64
 	for _, b := range []byte(*request) {
 		seed = seed*131 + uint64(b)
@@ -520,6 +576,20 @@ func publicClient(args []string) {
 			res["readError"] = err.Error()
 			res["error"] = "no END line"
 			break
+		}
+	}
+	if *after > 0 && announced >= 0 {
+		conn.Write(bytes.Repeat([]byte{0xAA}, *after))
+		closeWrite(conn)
+	}
+	// What follows the answer: a clean end (FIN) or an error.
+	if *awaitEnd {
+		if n, err := conn.Read(buf); err == io.EOF && n == 0 {
+			res["end"] = "eof"
+		} else if err != nil {
+			res["end"] = err.Error()
+		} else {
+			res["end"] = fmt.Sprintf("%d more bytes", n)
 		}
 	}
 	conn.Close()
