@@ -4,7 +4,7 @@ import { isStranger, type Conn, type Phase, type StrangerWatch } from "./conn.ts
 import type { RelayContext } from "./context.ts";
 import { createGuard, type PenaltyLimits } from "./guard.ts";
 import type { RelayPort } from "./mapping.ts";
-import { sourceOf, sourceOfConn, Strangers, type Holder } from "./strangers.ts";
+import { sourceOf, Strangers, type Holder } from "./strangers.ts";
 
 /** How many strangers (connections still in their handshake, held public clients) the relay keeps. */
 export interface StrangerLimits {
@@ -32,10 +32,10 @@ const REPORT_EVERY_MS = 60_000;
 const guessKey = (address: string, port: RelayPort): string => `${address} ${port.number}`;
 
 export interface Admission extends StrangerWatch {
-  /** Makes room for a connection from `address` accepted on `port`; false: there is none to make, close it. */
-  admit(port: RelayPort, address: string): boolean;
-  /** Counts an accepted connection as a stranger until it proves itself. */
-  track(conn: Conn): void;
+  /** Makes room for a connection from `address` accepted on `port`: its source, or undefined when there is none to make (close it). */
+  admit(port: RelayPort, address: string): string | undefined;
+  /** Counts an accepted connection from `source` (as admit gave it) as a stranger until it proves itself. */
+  track(conn: Conn, source: string): void;
   /** The key the passcode-guessing guard counts under: an address guessing on one port pays on that port only. */
   guessKey(conn: Conn): string;
 }
@@ -57,7 +57,7 @@ export function createAdmission(ctx: RelayContext, drop: (conn: Conn) => void): 
   const idle = (conn: Conn): void => {
     if (conn.judged) return;
     conn.judged = true;
-    const address = sourceOfConn(conn);
+    const address = conn.source;
     const now = clock.now();
     const was = floods.penalized(address, now);
     floods.failed(address, now);
@@ -113,7 +113,7 @@ export function createAdmission(ctx: RelayContext, drop: (conn: Conn) => void): 
     let victim: Conn | undefined;
     let best = -1;
     for (const conn of port.pendingConns()) {
-      const holder = strangers.holder(sourceOfConn(conn));
+      const holder = strangers.holder(conn.source);
       if (holder === undefined || !holder.conns.has(conn)) continue;
       const score = holder.weight * 2 + (conn.tarpit ? 1 : 0);
       if (score > best) {
@@ -146,7 +146,8 @@ export function createAdmission(ctx: RelayContext, drop: (conn: Conn) => void): 
 
   const admission: Admission = {
     admit(port, address) {
-      ownRoom(port, sourceOf(address));
+      const source = sourceOf(address);
+      ownRoom(port, source);
       if ((port.agent || port.tls) && port.pending >= ctx.maxPendingPerPort) {
         const victim = victimOn(port);
         if (victim !== undefined) evict(victim);
@@ -154,14 +155,15 @@ export function createAdmission(ctx: RelayContext, drop: (conn: Conn) => void): 
       const room = ctx.admit();
       if (!room || strangers.count >= bound()) {
         const heaviest = strangers.heaviest();
-        if (heaviest === undefined) return room;
+        if (heaviest === undefined) return room ? source : undefined;
         evict(oldest(heaviest.conns)!);
       }
-      return true;
+      return source;
     },
 
-    track(conn) {
+    track(conn, source) {
       conn.watch = admission;
+      conn.source = source;
       strangers.add(conn);
     },
 
@@ -171,7 +173,7 @@ export function createAdmission(ctx: RelayContext, drop: (conn: Conn) => void): 
       if (strangers.remove(conn) && prev === "pending" && conn.phase === "closed" && !ctx.stopping && !conn.port.mapping.closing) idle(conn);
     },
 
-    guessKey: (conn) => guessKey(sourceOfConn(conn), conn.port),
+    guessKey: (conn) => guessKey(conn.source, conn.port),
   };
   return admission;
 }

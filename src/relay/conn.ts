@@ -60,6 +60,8 @@ export class Conn {
   judged = false;
   /** Told of its stranger phases; set at accept. */
   watch: StrangerWatch | null = null;
+  /** The source it is accounted under (an address, or an IPv6 /64), read once at accept. */
+  source = "";
 
   constructor(
     readonly socket: Socket<Conn>,

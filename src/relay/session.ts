@@ -35,21 +35,23 @@ export function createSocketHandlers(ctx: RelayContext, pipe: Pipe, pairing: Pai
    * stays cheap; at a bound a stranger makes room rather than the newcomer, since the newcomer may be an
    * agent (see admission.ts). Only when no stranger is left to close is the newcomer closed.
    */
-  const admit = (socket: Socket<Conn>, port: RelayPort): boolean => {
-    if (!admission.admit(port, socket.remoteAddress)) {
+  const admit = (socket: Socket<Conn>, port: RelayPort): string | undefined => {
+    const source = admission.admit(port, socket.remoteAddress);
+    if (source === undefined) {
       port.rejectedOverload++;
       socket.close();
-      return false;
+      return undefined;
     }
     socket.setNoDelay(true);
-    return true;
+    return source;
   };
 
-  const register = (conn: Conn): void => {
+  /** @param source what admit() returned for the connection's socket. */
+  const register = (conn: Conn, source: string): void => {
     conn.port.addConn(conn);
     conn.port.addPending(conn);
     ctx.connections++;
-    admission.track(conn);
+    admission.track(conn, source);
   };
 
   /** A TLS client on a plain port: not a guess at a passcode, but a Connector set up in dev mode. */
@@ -201,10 +203,11 @@ export function createSocketHandlers(ctx: RelayContext, pipe: Pipe, pairing: Pai
       ...established,
       open(socket) {
         const port = socket.data as unknown as RelayPort;
-        if (!admit(socket, port)) return;
+        const source = admit(socket, port);
+        if (source === undefined) return;
         const conn = new Conn(socket, port, clock.now());
         socket.data = conn;
-        register(conn);
+        register(conn, source);
         if (!port.agent) pairing.ready(conn);
       },
     },
@@ -213,16 +216,15 @@ export function createSocketHandlers(ctx: RelayContext, pipe: Pipe, pairing: Pai
       open(socket) {
         const port = socket.data as unknown as RelayPort;
         const tls = ctx.tls;
-        if (tls === undefined || !admit(socket, port)) {
-          if (tls === undefined) socket.close();
-          return;
-        }
+        if (tls === undefined) return void socket.close();
+        const source = admit(socket, port);
+        if (source === undefined) return;
         const [raw, upgraded] = socket.upgradeTLS<Conn>({ tls, socket: secure });
         const conn = new Conn(upgraded, port, clock.now());
         conn.cutter = new RecordCutter();
         upgraded.data = conn;
         raw.data = conn;
-        register(conn);
+        register(conn, source);
       },
       // The raw half: ciphertext, read before it is decrypted for the TLS half.
       data(socket, chunk) {

@@ -19,9 +19,6 @@ export function sourceOf(address: string): string {
   return `${groups.slice(0, 4).map((group) => group.replace(/^0+(?=.)/, "")).join(":")}::/64`;
 }
 
-/** The source of a connection (see sourceOf). */
-export const sourceOfConn = (conn: Conn): string => sourceOf(conn.socket.remoteAddress);
-
 /** The strangers of one source, oldest first. */
 export interface Holder {
   readonly address: string;
@@ -51,12 +48,14 @@ export class Strangers {
   }
 
   add(conn: Conn): void {
-    const address = sourceOfConn(conn);
-    let holder = this.holders.get(address);
+    let holder = this.holders.get(conn.source);
     if (holder === undefined) {
-      holder = { address, conns: new Set(), weight: 0 };
-      this.holders.set(address, holder);
-    } else this.unfile(holder);
+      holder = { address: conn.source, conns: new Set(), weight: 0 };
+      this.holders.set(conn.source, holder);
+    } else {
+      conn.source = holder.address; // one string per source, not one per connection
+      this.unfile(holder);
+    }
     holder.conns.add(conn);
     this.count++;
     this.file(holder);
@@ -64,7 +63,7 @@ export class Strangers {
 
   /** Forgets `conn`; false when it was not held (already evicted). */
   remove(conn: Conn): boolean {
-    const holder = this.holders.get(sourceOfConn(conn));
+    const holder = this.holders.get(conn.source);
     if (holder === undefined || !holder.conns.delete(conn)) return false;
     this.count--;
     this.unfile(holder);
