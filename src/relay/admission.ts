@@ -104,7 +104,7 @@ export function createAdmission(ctx: RelayContext, drop: (conn: Conn) => void): 
 
   /** The strangers of `holder` on `port`, cheapest to drop first; built only for guessing or flooding sources. */
   const on = (holder: Holder, port: RelayPort): Conn[] => {
-    const here = [...holder.conns].filter((conn) => conn.port === port);
+    const here = [...holder].filter((conn) => conn.port === port);
     return [...here.filter((conn) => conn.tarpit), ...here.filter((conn) => !conn.tarpit)];
   };
 
@@ -114,7 +114,7 @@ export function createAdmission(ctx: RelayContext, drop: (conn: Conn) => void): 
     let best = -1;
     for (const conn of port.pendingConns()) {
       const holder = strangers.holder(conn.source);
-      if (holder === undefined || !holder.conns.has(conn)) continue;
+      if (holder === undefined || !holder.has(conn)) continue;
       const score = holder.weight * 2 + (conn.tarpit ? 1 : 0);
       if (score > best) {
         best = score;
@@ -140,8 +140,7 @@ export function createAdmission(ctx: RelayContext, drop: (conn: Conn) => void): 
       const here = on(holder, port);
       while (here.length >= floodLimits.pendingPerPort) evict(here.shift()!);
     }
-    const mine = holder.conns;
-    while (mine.size > 0 && mine.size >= perAddress(address)) evict(oldest(mine)!);
+    while (holder.size > 0 && holder.size >= perAddress(address)) evict(oldest(holder)!);
   };
 
   const admission: Admission = {
@@ -156,7 +155,7 @@ export function createAdmission(ctx: RelayContext, drop: (conn: Conn) => void): 
       if (!room || strangers.count >= bound()) {
         const heaviest = strangers.heaviest();
         if (heaviest === undefined) return room ? source : undefined;
-        evict(oldest(heaviest.conns)!);
+        evict(oldest(heaviest)!);
       }
       return source;
     },

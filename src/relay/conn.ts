@@ -1,6 +1,7 @@
 // Per-connection state, kept in socket.data: one small flat object per socket and no closures, so idle connections stay cheap.
 import type { Socket } from "bun";
 import type { PasscodeReader } from "./protocol.ts";
+import type { Holder } from "./strangers.ts";
 import type { RelayPort } from "./mapping.ts";
 import type { RecordCutter } from "./records.ts";
 
@@ -62,6 +63,10 @@ export class Conn {
   watch: StrangerWatch | null = null;
   /** The source it is accounted under (an address, or an IPv6 /64), read once at accept. */
   source = "";
+  /** While a stranger: the strangers of its source, and its neighbours there, oldest first (strangers.ts). */
+  holder: Holder | null = null;
+  prevStranger: Conn | null = null;
+  nextStranger: Conn | null = null;
 
   constructor(
     readonly socket: Socket<Conn>,

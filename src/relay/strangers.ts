@@ -19,25 +19,46 @@ export function sourceOf(address: string): string {
   return `${groups.slice(0, 4).map((group) => group.replace(/^0+(?=.)/, "")).join(":")}::/64`;
 }
 
-/** The strangers of one source, oldest first. */
-export interface Holder {
-  readonly address: string;
-  readonly conns: Set<Conn>;
-  /** Where it is filed: strangers held, plus FLOODER while the address floods. */
-  weight: number;
-}
-
-/** Puts any flooding address ahead of every other, whatever they hold. */
+/** Puts any flooding source ahead of every other, whatever they hold. */
 const FLOODER = 2 ** 30;
 
-/** The strangers of a relay, process-wide. Finding the heaviest address costs O(1) but after it empties its rank. */
+/**
+ * The strangers of one source, oldest first. The lists run through the connections themselves and the
+ * holders (conn.ts), so that counting a stranger in and out allocates nothing: every connection passes here.
+ */
+export class Holder {
+  head: Conn | null = null;
+  tail: Conn | null = null;
+  size = 0;
+  /** Where it is filed: its size, among flooding sources or the others. */
+  filedSize = 0;
+  filedFlooding = false;
+  rankPrev: Holder | null = null;
+  rankNext: Holder | null = null;
+
+  constructor(readonly address: string) {}
+
+  /** Orders sources for making room: any flooding one first, then by strangers held. */
+  get weight(): number {
+    return (this.filedFlooding ? FLOODER : 0) + this.filedSize;
+  }
+
+  has(conn: Conn): boolean {
+    return conn.holder === this;
+  }
+
+  *[Symbol.iterator](): Generator<Conn> {
+    for (let conn = this.head; conn !== null; conn = conn.nextStranger) yield conn;
+  }
+}
+
+/** The strangers of a relay, process-wide, with the source holding the most found in O(1). */
 export class Strangers {
   private readonly holders = new Map<string, Holder>();
-  /** Holders by weight, so that the heaviest is found without a scan. */
-  private readonly ranks = new Map<number, Set<Holder>>();
-  private top = 0;
-  /** `top` may name an empty rank: recomputed when next asked for. */
-  private stale = false;
+  /** Holders by size, the heads of their lists; [0] the other sources, [1] the flooding ones. */
+  private readonly ranks: [(Holder | null)[], (Holder | null)[]] = [[], []];
+  /** The largest size that may be filed in each, at most one past the truth (lowered when asked). */
+  private readonly tops = [0, 0];
   /** Strangers held process-wide. */
   count = 0;
 
@@ -50,29 +71,41 @@ export class Strangers {
   add(conn: Conn): void {
     let holder = this.holders.get(conn.source);
     if (holder === undefined) {
-      holder = { address: conn.source, conns: new Set(), weight: 0 };
+      holder = new Holder(conn.source);
       this.holders.set(conn.source, holder);
     } else {
       conn.source = holder.address; // one string per source, not one per connection
       this.unfile(holder);
     }
-    holder.conns.add(conn);
+    conn.holder = holder;
+    conn.prevStranger = holder.tail;
+    conn.nextStranger = null;
+    if (holder.tail === null) holder.head = conn;
+    else holder.tail.nextStranger = conn;
+    holder.tail = conn;
+    holder.size++;
     this.count++;
     this.file(holder);
   }
 
   /** Forgets `conn`; false when it was not held (already evicted). */
   remove(conn: Conn): boolean {
-    const holder = this.holders.get(conn.source);
-    if (holder === undefined || !holder.conns.delete(conn)) return false;
+    const holder = conn.holder;
+    if (holder === null) return false;
+    if (conn.prevStranger === null) holder.head = conn.nextStranger;
+    else conn.prevStranger.nextStranger = conn.nextStranger;
+    if (conn.nextStranger === null) holder.tail = conn.prevStranger;
+    else conn.nextStranger.prevStranger = conn.prevStranger;
+    conn.holder = conn.prevStranger = conn.nextStranger = null;
+    holder.size--;
     this.count--;
     this.unfile(holder);
-    if (holder.conns.size === 0) this.holders.delete(holder.address);
+    if (holder.size === 0) this.holders.delete(holder.address);
     else this.file(holder);
     return true;
   }
 
-  /** Files an address again after it started (or stopped) flooding. */
+  /** Files a source again after it started (or stopped) flooding. */
   reweigh(address: string): void {
     const holder = this.holders.get(address);
     if (holder === undefined) return;
@@ -80,35 +113,40 @@ export class Strangers {
     this.file(holder);
   }
 
-  /** The address holding the most strangers, flooding addresses first. */
+  /** The source holding the most strangers, flooding sources first. */
   heaviest(): Holder | undefined {
-    if (this.stale) {
-      this.top = 0;
-      for (const weight of this.ranks.keys()) if (weight > this.top) this.top = weight;
-      this.stale = false;
+    for (const flooding of [1, 0] as const) {
+      const rank = this.ranks[flooding];
+      let top = this.tops[flooding]!;
+      while (top > 0 && (rank[top] ?? null) === null) top--;
+      this.tops[flooding] = top;
+      if (top > 0) return rank[top]!;
     }
-    const rank = this.ranks.get(this.top);
-    if (rank !== undefined) for (const holder of rank) return holder;
     return undefined;
   }
 
   private file(holder: Holder): void {
-    const weight = holder.conns.size + (this.flooding(holder.address) ? FLOODER : 0);
-    holder.weight = weight;
-    let rank = this.ranks.get(weight);
-    if (rank === undefined) this.ranks.set(weight, (rank = new Set()));
-    rank.add(holder);
-    // Heavier than a stale top is heavier than every holder.
-    if (weight >= this.top) {
-      this.top = weight;
-      this.stale = false;
-    }
+    const flooding = this.flooding(holder.address);
+    const rank = this.ranks[flooding ? 1 : 0];
+    const size = holder.size;
+    while (rank.length <= size) rank.push(null);
+    const head = rank[size]!;
+    holder.rankPrev = null;
+    holder.rankNext = head;
+    if (head !== null) head.rankPrev = holder;
+    rank[size] = holder;
+    holder.filedSize = size;
+    holder.filedFlooding = flooding;
+    const at = flooding ? 1 : 0;
+    if (size > this.tops[at]!) this.tops[at] = size;
   }
 
   private unfile(holder: Holder): void {
-    const rank = this.ranks.get(holder.weight);
-    if (rank === undefined || !rank.delete(holder) || rank.size > 0) return;
-    this.ranks.delete(holder.weight);
-    if (holder.weight === this.top) this.stale = true;
+    const rank = this.ranks[holder.filedFlooding ? 1 : 0];
+    if (holder.rankPrev === null) {
+      if (rank[holder.filedSize] === holder) rank[holder.filedSize] = holder.rankNext;
+    } else holder.rankPrev.rankNext = holder.rankNext;
+    if (holder.rankNext !== null) holder.rankNext.rankPrev = holder.rankPrev;
+    holder.rankPrev = holder.rankNext = null;
   }
 }

@@ -3,7 +3,7 @@ import type { Conn } from "../../src/relay/conn.ts";
 import { sourceOf, Strangers } from "../../src/relay/strangers.ts";
 
 /** Strangers only reads the source of a connection. */
-const from = (source: string): Conn => ({ source }) as unknown as Conn;
+const from = (source: string): Conn => ({ source, holder: null, prevStranger: null, nextStranger: null }) as unknown as Conn;
 
 describe("sources of strangers", () => {
   test("IPv4 addresses stand for themselves, also mapped into IPv6; IPv6 addresses count by /64", () => {
@@ -44,12 +44,17 @@ describe("strangers by source", () => {
     expect(strangers.heaviest()).toBeUndefined();
   });
 
-  test("the oldest stranger of a source comes first", () => {
+  test("the strangers of a source stay oldest first as they come and go", () => {
     const strangers = new Strangers(() => false);
-    const first = from("10.0.0.1");
-    const second = from("10.0.0.1");
-    strangers.add(first);
-    strangers.add(second);
-    expect([...strangers.holder("10.0.0.1")!.conns]).toEqual([first, second]);
+    const [first, second, third, fourth] = [from("10.0.0.1"), from("10.0.0.1"), from("10.0.0.1"), from("10.0.0.1")];
+    for (const conn of [first, second, third]) strangers.add(conn!);
+    expect([...strangers.holder("10.0.0.1")!]).toEqual([first, second, third]);
+    strangers.remove(second!);
+    strangers.add(fourth!);
+    expect([...strangers.holder("10.0.0.1")!]).toEqual([first, third, fourth]);
+    strangers.remove(first!);
+    strangers.remove(fourth!);
+    expect([...strangers.holder("10.0.0.1")!]).toEqual([third]);
+    expect(strangers.holder("10.0.0.1")!.size).toBe(1);
   });
 });
