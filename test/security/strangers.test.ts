@@ -1,8 +1,10 @@
 import { describe, expect, test } from "bun:test";
 import { DEFAULT_FLOOD_LIMITS } from "../../src/relay/admission.ts";
 import { instance, type Instance } from "../support/executable.ts";
+import { dialAgent } from "../support/agent-client.ts";
 import { flood, idleCrowd, type IdleCrowd } from "../support/idle.ts";
 import { authorizedCount, present, type Presented } from "../support/present.ts";
+import { rawConnect } from "../support/raw-socket.ts";
 import { startRelay } from "../support/relay-harness.ts";
 import { makeTestCert } from "../support/tls.ts";
 
@@ -17,8 +19,9 @@ async function connections(i: Instance): Promise<number> {
   return JSON.parse(await response.text()).connections;
 }
 
-async function settle(i: Instance): Promise<void> {
-  for (let n = 0; n < 100 && (await connections(i)) > 0; n++) await Bun.sleep(50);
+/** Waits (bounded) until the executable holds no more than `keep` relayed connections. */
+async function settle(i: Instance, keep: number): Promise<void> {
+  for (let n = 0; n < 100 && (await connections(i)) > keep; n++) await Bun.sleep(50);
 }
 
 async function tries(port: number, passcode: string, count: number, options = {}): Promise<Presented[]> {
@@ -34,6 +37,12 @@ describe("idle strangers", () => {
     const b = await i.post("/api/v2/mapping/add", { mapping: PUBLIC });
     const others = [];
     for (let n = 0; n < 4; n++) others.push(await i.post("/api/v2/mapping/add", { mapping: PUBLIC }));
+    // Authorized agent connections and a bound pair, which no stranger may displace.
+    const links = await Promise.all(Array.from({ length: 20 }, () => dialAgent({ port: b.port1, passcode: b.passcode1 })));
+    let linksClosed = 0;
+    for (const link of links) void link.closed.then(() => linksClosed++);
+    using client = await rawConnect(b.port2);
+    const keep = await connections(i);
 
     // 700 held public clients on one mapping's public port, 100 from each of 7 addresses.
     const held: IdleCrowd[] = [];
@@ -41,7 +50,7 @@ describe("idle strangers", () => {
     const heldAnswers = await tries(b.port1, b.passcode1, TRIES);
     const heldOpen = held.reduce((sum, crowd) => sum + crowd.open, 0);
     for (const crowd of held) crowd[Symbol.dispose]();
-    await settle(i);
+    await settle(i, keep);
 
     // 4 × 200 connections in handshake on other mappings' agent ports (each under the per-port cap of 256).
     const pending: IdleCrowd[] = [];
@@ -49,13 +58,22 @@ describe("idle strangers", () => {
     const pendingAnswers = await tries(b.port1, b.passcode1, TRIES);
     const pendingOpen = pending.reduce((sum, crowd) => sum + crowd.open, 0);
     for (const crowd of pending) crowd[Symbol.dispose]();
+    // The pair still relays: the client's bytes reach the agent connection it is bound to.
+    const { promise: relayed, resolve } = Promise.withResolvers<boolean>();
+    for (const link of links) link.onPayload = (chunk) => resolve(Buffer.from(chunk).toString() === "still here");
+    client.socket.write("still here");
+    const pairAlive = await Promise.race([relayed, Bun.sleep(5000).then(() => false)]);
 
     console.log(
       `strangers: ulimit -n ${LIMIT}; 700 held public clients on another mapping (${heldOpen} still open): ${authorizedCount(heldAnswers)}/${TRIES} right passcodes authorized; ` +
-        `4 × 200 idle on other agent ports (${pendingOpen} still open): ${authorizedCount(pendingAnswers)}/${TRIES}`,
+        `4 × 200 idle on other agent ports (${pendingOpen} still open): ${authorizedCount(pendingAnswers)}/${TRIES}; ` +
+        `${links.length - linksClosed}/${links.length} authorized agent connections and the bound pair kept`,
     );
     expect(authorizedCount(heldAnswers)).toBe(TRIES);
     expect(authorizedCount(pendingAnswers)).toBe(TRIES);
+    expect(linksClosed).toBe(0);
+    expect(pairAlive).toBe(true);
+    for (const link of links) link.close();
     expect((await i.run("status")).code).toBe(0);
   }, 90_000);
 
