@@ -35,7 +35,7 @@ export interface DaemonOptions {
   /** The state file's lock when the caller took it already; taken here otherwise. Released on stop. */
   lock?: StateLock;
   /** Relay timeouts and bounds other than the defaults (tests use short ones). */
-  relayLimits?: Pick<RelayOptions, "handshakeTimeoutMs" | "holdTimeoutMs" | "bindRetryMs" | "privateHoldBytes" | "maxPendingPerPort" | "guessLimits">;
+  relayLimits?: Pick<RelayOptions, "handshakeTimeoutMs" | "holdTimeoutMs" | "bindRetryMs" | "privateHoldBytes" | "maxPendingPerPort" | "guessLimits" | "strangerLimits" | "floodLimits">;
 }
 
 export interface Daemon {
@@ -86,7 +86,7 @@ async function startLocked(options: DaemonOptions, lock: StateLock): Promise<Dae
     limit: descriptorLimit(), base: openDescriptors() ?? 0, clock, log,
     inUse: () => relay.connections + listeners() + servers.reduce((sum, server) => sum + server.connections, 0),
   });
-  const relay: Relay = createRelay({ ...options.relayLimits, log, clock, tls: tls?.material, hostname, admit: gate.admit });
+  const relay: Relay = createRelay({ ...options.relayLimits, log, clock, tls: tls?.material, hostname, admit: gate.admit, freeDescriptors: gate.free });
   const servers: ApiServer[] = [];
   try {
     const service = await createMappingService(

@@ -1,7 +1,7 @@
-// Keeps the process clear of its descriptor limit: past a reserve, new relay connections are closed at once,
-// so the API, the state file and the log can still open files, and the operator hears of it once a minute.
-// API connections count too, and may go a little further into the reserve, so that the Connector can
-// still be asked for its status while the relay is full.
+// Keeps the process clear of its descriptor limit: past a reserve, a new relay connection is kept only in place
+// of an idle stranger (relay/admission.ts), so the API, the state file and the log can still open files, and the
+// operator hears of it once a minute. API connections count too, and may go a little further into the reserve,
+// so that the Connector can still be asked for its status while the relay is full.
 import { readdirSync } from "node:fs";
 import type { Clock } from "./clock.ts";
 import type { Logger } from "./log.ts";
@@ -32,6 +32,8 @@ export interface DescriptorGate {
   admit(): boolean;
   /** Whether one more API connection may be kept (the API server then makes room by closing an idle one). */
   admitApi(): boolean;
+  /** Descriptors that may still be opened before the reserve; Infinity when the limit is unknown. */
+  free(): number;
 }
 
 /**
@@ -40,14 +42,15 @@ export interface DescriptorGate {
  */
 export function createDescriptorGate(options: { limit: number | undefined; base: number; inUse: () => number; clock: Clock; log: Logger }): DescriptorGate {
   const { limit, base, inUse, clock, log } = options;
-  if (limit === undefined) return { admit: () => true, admitApi: () => true };
+  if (limit === undefined) return { admit: () => true, admitApi: () => true, free: () => Infinity };
   const report = createRefusalReport(clock, (refused) =>
     log.warn(
-      `Near the limit of ${limit} open descriptors: ${refused} new relay connection(s) closed at accept since the last report. ` +
-        "They are accepted again as connections end; raise LimitNOFILE (ulimit -n) for more.",
+      `Near the limit of ${limit} open descriptors: ${refused} new relay connection(s) found no room since the last report; ` +
+        "idle strangers were closed for them, or they were closed at accept where there were none. Raise LimitNOFILE (ulimit -n) for more.",
     ),
   );
   return {
+    free: () => limit - DESCRIPTOR_RESERVE - base - inUse(),
     admit() {
       if (base + inUse() < limit - DESCRIPTOR_RESERVE) return true;
       report();

@@ -1,6 +1,7 @@
 // Per-connection state, kept in socket.data: one small flat object per socket and no closures, so idle connections stay cheap.
 import type { Socket } from "bun";
 import type { PasscodeReader } from "./protocol.ts";
+import type { Holder } from "./strangers.ts";
 import type { RelayPort } from "./mapping.ts";
 import type { RecordCutter } from "./records.ts";
 
@@ -12,6 +13,19 @@ import type { RecordCutter } from "./records.ts";
  * - closed: gone; kept only while a partner still flushes the bytes it read.
  */
 export type Phase = "pending" | "free" | "linked" | "closed";
+
+/** Told when a connection becomes or stops being a stranger (admission.ts keeps their count). */
+export interface StrangerWatch {
+  moved(conn: Conn, prev: Phase): void;
+}
+
+/**
+ * A stranger has not proved itself yet: an agent connection before its passcode, any connection in its
+ * TLS handshake, a public client held while no agent connection is free.
+ */
+export function isStranger(conn: Conn): boolean {
+  return conn.phase === "pending" || (conn.phase === "free" && !conn.port.agent);
+}
 
 /** One accepted socket of a relay port. */
 export class Conn {
@@ -40,6 +54,19 @@ export class Conn {
   writeEnded = false;
   /** TLS ports: cuts what the socket reads into the records the client wrote (see records.ts). */
   cutter: RecordCutter | null = null;
+  /**
+   * Its handshake was read and answered (a passcode checked, TLS on a plain port) or it was already
+   * counted against its address: closing it says nothing more about a flood from that address.
+   */
+  judged = false;
+  /** Told of its stranger phases; set at accept. */
+  watch: StrangerWatch | null = null;
+  /** The source it is accounted under (an address, or an IPv6 /64), read once at accept. */
+  source = "";
+  /** While a stranger: the strangers of its source, and its neighbours there, oldest first (strangers.ts). */
+  holder: Holder | null = null;
+  prevStranger: Conn | null = null;
+  nextStranger: Conn | null = null;
 
   constructor(
     readonly socket: Socket<Conn>,
@@ -58,6 +85,7 @@ export function enter(conn: Conn, next: Phase): void {
   const port = conn.port;
   const prev = conn.phase;
   if (prev === next) return;
+  const stranger = isStranger(conn);
   if (prev === "pending") {
     port.removePending(conn);
     if (port.agent && next !== "closed") port.authorized++;
@@ -67,4 +95,5 @@ export function enter(conn: Conn, next: Phase): void {
   else if (next === "free") port.addFree(conn);
   else if (next === "closed" && prev !== "pending" && port.agent) port.authorized--;
   conn.phase = next;
+  if (stranger !== isStranger(conn)) conn.watch?.moved(conn, prev);
 }

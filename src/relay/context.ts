@@ -1,6 +1,7 @@
 // What every part of one relay shares: its dependencies, its resolved limits and whether it is stopping.
 import type { Clock } from "../clock.ts";
 import type { Logger } from "../log.ts";
+import { DEFAULT_FLOOD_LIMITS, DEFAULT_STRANGER_LIMITS, type FloodLimits, type StrangerLimits } from "./admission.ts";
 import { createGuard, DEFAULT_GUESS_LIMITS, type Guard } from "./guard.ts";
 import type { MappingRuntime } from "./mapping.ts";
 import { serverTls, type ServerTls } from "./tls.ts";
@@ -18,10 +19,16 @@ export interface RelayContext {
   readonly publicHoldBytes: number;
   readonly halfCloseIdleMs: number;
   readonly maxPendingPerPort: number;
-  /** Wrong passcodes per address, for slowing down guessing. */
+  /** Wrong passcodes per address and port, for slowing down guessing. */
   readonly guard: Guard;
+  /** How many strangers are kept in total and per source (admission.ts). */
+  readonly strangerLimits: StrangerLimits;
+  /** When a source counts as flooding, and what it may hold then (admission.ts). */
+  readonly floodLimits: FloodLimits;
   /** Whether one more connection may be kept (descriptors); always yes when not given. */
   readonly admit: () => boolean;
+  /** Descriptors the process may still open; unbounded when not given. */
+  readonly freeDescriptors: () => number;
   /** TLS for connections accepted from now on; plain TCP when undefined. */
   tls: ServerTls | undefined;
   readonly mappings: Map<string, MappingRuntime>;
@@ -46,7 +53,10 @@ export function createContext(options: RelayOptions): RelayContext {
     halfCloseIdleMs: options.halfCloseIdleMs ?? 60_000,
     maxPendingPerPort: options.maxPendingPerPort ?? 256,
     guard: createGuard(options.guessLimits ?? DEFAULT_GUESS_LIMITS),
+    strangerLimits: options.strangerLimits ?? DEFAULT_STRANGER_LIMITS,
+    floodLimits: options.floodLimits ?? DEFAULT_FLOOD_LIMITS,
     admit: options.admit ?? (() => true),
+    freeDescriptors: options.freeDescriptors ?? (() => Infinity),
     tls: options.tls === undefined ? undefined : serverTls(options.tls),
     mappings: new Map(),
     connections: 0,

@@ -1,27 +1,35 @@
-// Slows passcode guessing: an address that keeps presenting wrong passcodes gets few, slow answers, while right ones pass at once.
+// Counts failures per key (an address, or an address on a port) and penalizes a key that fails often:
+// wrong passcodes (guessing), and connections that never finish their handshake (flooding).
 
-/** How guessing is recognised and how long an address pays for it. */
-export interface GuessLimits {
-  /** Wrong passcodes from one address within `windowMs` that start a penalty. Default 10. */
+/** When failures start a penalty, and how long a key pays for it. */
+export interface PenaltyLimits {
+  /** Failures of one key within `windowMs` that start a penalty. */
   failures: number;
   windowMs: number;
-  /** How long the penalty lasts after the last wrong passcode, ms. Default 5 minutes. */
+  /** How long the penalty lasts after the last failure, ms. */
   penaltyMs: number;
-  /** Connections a penalized address may have in handshake on one port at once. Default 4. */
+}
+
+/** How passcode guessing is recognised (per address and port) and what it costs. */
+export interface GuessLimits extends PenaltyLimits {
+  /**
+   * Unanswered wrong passcodes (tarpits) a penalized address keeps on one port; when it needs a slot
+   * beyond them, its oldest tarpit is closed to make room. Default 4.
+   */
   pendingPerAddress: number;
 }
 
 export const DEFAULT_GUESS_LIMITS: GuessLimits = { failures: 10, windowMs: 60_000, penaltyMs: 300_000, pendingPerAddress: 4 };
 
-/** Addresses remembered at most; the longest-quiet is forgotten first, so a spoofing flood cannot grow memory. */
-const MAX_ADDRESSES = 10_000;
+/** Keys remembered at most; the longest-quiet is forgotten first, so a spoofing flood cannot grow memory. */
+const MAX_KEYS = 10_000;
 
-export interface Guard {
-  /** Records a wrong passcode from `address`. */
-  failed(address: string, now: number): void;
-  /** Whether `address` is paying a penalty now. */
-  penalized(address: string, now: number): boolean;
-  readonly limits: GuessLimits;
+export interface Guard<L extends PenaltyLimits = GuessLimits> {
+  /** Records a failure of `key`. */
+  failed(key: string, now: number): void;
+  /** Whether `key` is paying a penalty now. */
+  penalized(key: string, now: number): boolean;
+  readonly limits: L;
 }
 
 interface Record {
@@ -31,14 +39,14 @@ interface Record {
   until: number;
 }
 
-export function createGuard(limits: GuessLimits = DEFAULT_GUESS_LIMITS): Guard {
+export function createGuard<L extends PenaltyLimits = GuessLimits>(limits: L): Guard<L> {
   const records = new Map<string, Record>();
   return {
     limits,
-    failed(address, now) {
-      let record = records.get(address);
-      if (record !== undefined) records.delete(address); // re-inserted below: the Map keeps the quietest first
-      else if (records.size >= MAX_ADDRESSES) records.delete(records.keys().next().value!);
+    failed(key, now) {
+      let record = records.get(key);
+      if (record !== undefined) records.delete(key); // re-inserted below: the Map keeps the quietest first
+      else if (records.size >= MAX_KEYS) records.delete(records.keys().next().value!);
       record ??= { windowStart: now, failures: 0, until: 0 };
       if (now - record.windowStart > limits.windowMs) {
         record.windowStart = now;
@@ -46,13 +54,13 @@ export function createGuard(limits: GuessLimits = DEFAULT_GUESS_LIMITS): Guard {
       }
       record.failures++;
       if (record.failures >= limits.failures || record.until > now) record.until = now + limits.penaltyMs;
-      records.set(address, record);
+      records.set(key, record);
     },
-    penalized(address, now) {
-      const record = records.get(address);
+    penalized(key, now) {
+      const record = records.get(key);
       if (record === undefined || record.until === 0) return false;
       if (record.until > now) return true;
-      records.delete(address);
+      records.delete(key);
       return false;
     },
   };

@@ -80,10 +80,6 @@ export class RelayPort {
     return this.pendingSet ?? [];
   }
 
-  oldestPending(): Conn | undefined {
-    return first(this.pendingSet);
-  }
-
   /** Connections ready for a partner from the other port: idle agents, held public clients, lone private agents. */
   addFree(conn: Conn): void {
     (this.freeSet ??= new Set()).add(conn);

@@ -1,5 +1,6 @@
 // The life of an accepted connection up to relaying: admission, TLS upgrade, passcode, maxconnections, heartbeats.
 import type { Socket, SocketHandler } from "bun";
+import { createAdmission } from "./admission.ts";
 import { Conn } from "./conn.ts";
 import type { RelayContext } from "./context.ts";
 import type { RelayPort } from "./mapping.ts";
@@ -27,53 +28,36 @@ export interface SocketHandlers {
  */
 export function createSocketHandlers(ctx: RelayContext, pipe: Pipe, pairing: Pairing): SocketHandlers {
   const { clock, log } = ctx;
+  const admission = createAdmission(ctx, pipe.drop);
 
-  /** Checks an accepted socket against the process-wide and per-port bounds; false: it was closed. */
-  const admit = (socket: Socket<Conn>, port: RelayPort): boolean => {
-    if (!ctx.admit()) {
+  /**
+   * Connections that must still prove themselves (strangers) are bounded, so a flood of idle strangers
+   * stays cheap; at a bound a stranger makes room rather than the newcomer, since the newcomer may be an
+   * agent (see admission.ts). Only when no stranger is left to close is the newcomer closed.
+   */
+  const admit = (socket: Socket<Conn>, port: RelayPort): string | undefined => {
+    const source = admission.admit(port, socket.remoteAddress);
+    if (source === undefined) {
       port.rejectedOverload++;
       socket.close();
-      return false;
-    }
-    if (port.agent && throttled(port, socket.remoteAddress)) {
-      port.rejectedThrottled++;
-      socket.close();
-      return false;
-    }
-    // Connections that must still prove themselves are capped, so a flood of idle strangers stays cheap.
-    // At the cap the oldest of them makes room rather than the newcomer: an agent sends its passcode as
-    // soon as it is connected, so the oldest is the likeliest idle stranger, and a flood that keeps the
-    // cap full can never keep agents out.
-    if ((port.agent || port.tls) && port.pending >= ctx.maxPendingPerPort) {
-      const oldest = port.oldestPending();
-      if (oldest === undefined) {
-        socket.close();
-        return false;
-      }
-      port.rejectedTimeout++;
-      pipe.drop(oldest);
+      return undefined;
     }
     socket.setNoDelay(true);
-    return true;
+    return source;
   };
 
-  const register = (conn: Conn): void => {
+  /** @param source what admit() returned for the connection's socket. */
+  const register = (conn: Conn, source: string): void => {
     conn.port.addConn(conn);
     conn.port.addPending(conn);
     ctx.connections++;
-  };
-
-  /** A penalized address may keep only a few connections in handshake on one port. */
-  const throttled = (port: RelayPort, address: string): boolean => {
-    if (!ctx.guard.penalized(address, clock.now())) return false;
-    let held = 0;
-    for (const conn of port.pendingConns()) if (conn.socket.remoteAddress === address && ++held >= ctx.guard.limits.pendingPerAddress) return true;
-    return false;
+    admission.track(conn, source);
   };
 
   /** A TLS client on a plain port: not a guess at a passcode, but a Connector set up in dev mode. */
   const speaksTls = (conn: Conn, now: number): void => {
     const port = conn.port;
+    conn.judged = true;
     port.rejectedTls++;
     if (now - port.tlsWarnedAt >= TLS_WARNING_MS || port.tlsWarnedAt === 0) {
       port.tlsWarnedAt = now;
@@ -96,12 +80,14 @@ export function createSocketHandlers(ctx: RelayContext, pipe: Pipe, pairing: Pai
     const offset = reader.feed(chunk);
     if (offset < 0) return -1;
     conn.reader = null;
+    conn.judged = true;
     if (!passcodeMatches(reader.passcode, port.passcode)) {
       port.rejectedPasscode++;
       const address = conn.socket.remoteAddress;
-      ctx.guard.failed(address, now);
-      if (ctx.guard.penalized(address, now)) {
-        // A guessing address learns nothing until the deadline, and holds few slots meanwhile (see admit).
+      const key = admission.guessKey(conn);
+      ctx.guard.failed(key, now);
+      if (ctx.guard.penalized(key, now)) {
+        // A guessing address learns nothing until the deadline on this port, and its tarpits make room first (see admission.ts).
         conn.tarpit = true;
         conn.paused = true;
         conn.socket.pause();
@@ -217,10 +203,11 @@ export function createSocketHandlers(ctx: RelayContext, pipe: Pipe, pairing: Pai
       ...established,
       open(socket) {
         const port = socket.data as unknown as RelayPort;
-        if (!admit(socket, port)) return;
+        const source = admit(socket, port);
+        if (source === undefined) return;
         const conn = new Conn(socket, port, clock.now());
         socket.data = conn;
-        register(conn);
+        register(conn, source);
         if (!port.agent) pairing.ready(conn);
       },
     },
@@ -229,16 +216,15 @@ export function createSocketHandlers(ctx: RelayContext, pipe: Pipe, pairing: Pai
       open(socket) {
         const port = socket.data as unknown as RelayPort;
         const tls = ctx.tls;
-        if (tls === undefined || !admit(socket, port)) {
-          if (tls === undefined) socket.close();
-          return;
-        }
+        if (tls === undefined) return void socket.close();
+        const source = admit(socket, port);
+        if (source === undefined) return;
         const [raw, upgraded] = socket.upgradeTLS<Conn>({ tls, socket: secure });
         const conn = new Conn(upgraded, port, clock.now());
         conn.cutter = new RecordCutter();
         upgraded.data = conn;
         raw.data = conn;
-        register(conn);
+        register(conn, source);
       },
       // The raw half: ciphertext, read before it is decrypted for the TLS half.
       data(socket, chunk) {

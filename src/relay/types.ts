@@ -1,6 +1,7 @@
 // The contract between the control plane (API, daemon) and the relay engine that moves the bytes.
 import type { Clock } from "../clock.ts";
 import type { Logger } from "../log.ts";
+import type { FloodLimits, StrangerLimits } from "./admission.ts";
 import type { GuessLimits } from "./guard.ts";
 
 export type MappingKind = "public" | "private";
@@ -49,13 +50,16 @@ export interface PortState {
   bytesIn: number;
   /** Payload bytes written to this port's connections. */
   bytesOut: number;
-  /** Connections refused because of a wrong passcode / handshake timeout / maxconnections. */
+  /**
+   * Connections refused because of a wrong passcode / handshake or hold timeout, or closed to make room for
+   * newer ones (admission.ts) / maxconnections.
+   */
   rejectedPasscode: number;
   rejectedTimeout: number;
   rejectedLimit: number;
-  /** Connections of an address penalized for passcode guessing, closed at accept (its limit reached). */
+  /** Unanswered wrong passcodes (tarpits) of an address guessing on this port, closed early to make room for its newer connections. */
   rejectedThrottled: number;
-  /** Connections closed at accept because the process is near its descriptor limit. */
+  /** Connections closed at accept because the process is near its descriptor limit and no stranger was left to close for them. */
   rejectedOverload: number;
   heartbeatTimeouts: number;
   /** Agent connections that opened a TLS handshake on a plain-TCP (dev mode) port, closed at once. */
@@ -129,8 +133,20 @@ export interface RelayOptions {
   halfCloseIdleMs?: number;
   /** Connections still in their handshake allowed per port. Default 256. */
   maxPendingPerPort?: number;
-  /** When an address counts as guessing passcodes, and what it costs it (see guard.ts). */
+  /** When an address on a port counts as guessing passcodes, and what it costs it (see guard.ts). */
   guessLimits?: GuessLimits;
-  /** Asked for every accepted connection; false closes it at once (the process is near its descriptor limit). */
+  /**
+   * Strangers (connections in their handshake, held public clients) kept in total and per source address
+   * (see admission.ts); by default at most half of the descriptors the process may still open.
+   */
+  strangerLimits?: StrangerLimits;
+  /** When an address counts as flooding (connections that never finish a handshake), and what it may hold then. */
+  floodLimits?: FloodLimits;
+  /**
+   * Asked for every accepted connection; false: the process is near its descriptor limit, so a stranger
+   * is closed to make room, or the newcomer when there is none.
+   */
   admit?: () => boolean;
+  /** Descriptors the process may still open before its reserve; strangers may hold a share of them. */
+  freeDescriptors?: () => number;
 }
