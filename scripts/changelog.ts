@@ -88,7 +88,8 @@ export function rpmChangelog(releases: Release[], packager: Packager, release: s
     semver: `${entry.version}-${release}`,
     date: `${entry.date}T00:00:00Z`,
     packager: packager.maintainer,
-    changes: entry.changes.map((note) => ({ commit: "", note })),
+    // nfpm prints a note's first line after "- " and the others as they are.
+    changes: entry.changes.map((change) => ({ commit: "", note: wrap(change, "", "  ").join("\n") })),
   }));
   return `${JSON.stringify(entries, null, 2)}\n`;
 }

@@ -76,6 +76,11 @@ test("chglog entries carry VERSION-RELEASE, the date at midnight UTC and one not
     ],
   });
   expect(entries.map((entry: { semver: string }) => entry.semver)).toEqual(["2.1.0-1", "2.0.0-1"]);
+  // Wrapped for rpm -q --changelog: "- " and the first line, then lines indented by two.
+  const lines = entries[0].changes[0].note.split("\n");
+  expect(lines.length).toBe(2);
+  expect(lines[1]).toStartWith("  ");
+  expect(lines.every((line: string) => line.length <= 78)).toBe(true);
 });
 
 test("the packager comes from nfpm.yaml", () => {
@@ -83,10 +88,11 @@ test("the packager comes from nfpm.yaml", () => {
 });
 
 test("a bad heading, a stray line, an empty release or a bad date is refused with the line", () => {
-  expect(thrown(() => parseChangelog("## 2.0.0 (2026-12-01)\n- x\n"))?.message).toContain('line 1: a release heading is "## X.Y.Z - YYYY-MM-DD"');
-  expect(thrown(() => parseChangelog("## 2.0.0 - 2026-12-01\nnot an item\n"))?.message).toContain("line 2: under a release, only");
-  expect(thrown(() => parseChangelog("## 2.0.0 - 2026-12-01\n\n## 1.3.0 - 2019-01-01\n- x\n"))?.message).toContain("release 2.0.0 lists no change");
-  expect(thrown(() => parseChangelog("## 2.0.0 - 2026-13-45\n- x\n"))?.message).toContain("2026-13-45 is not a date");
+  const refusal = (markdown: string) => (thrown(() => parseChangelog(markdown)) as Error | undefined)?.message;
+  expect(refusal("## 2.0.0 (2026-12-01)\n- x\n")).toContain('line 1: a release heading is "## X.Y.Z - YYYY-MM-DD"');
+  expect(refusal("## 2.0.0 - 2026-12-01\nnot an item\n")).toContain("line 2: under a release, only");
+  expect(refusal("## 2.0.0 - 2026-12-01\n\n## 1.3.0 - 2019-01-01\n- x\n")).toContain("release 2.0.0 lists no change");
+  expect(refusal("## 2.0.0 - 2026-13-45\n- x\n")).toContain("2026-13-45 is not a date");
 });
 
 test("packaging a version that has no entry at the top of CHANGELOG.md stops with what to add", () => {

@@ -10,7 +10,7 @@ import { helpText } from "../../src/cli/texts.ts";
 import { EXIT_ERROR, EXIT_NOT_RUNNING, EXIT_OK } from "../../src/cli/settings-arg.ts";
 import { CONFIG_ENV, DEFAULT_LOG_DIR, DEFAULT_SETTINGS_FILE } from "../../src/config/load.ts";
 import { Settings } from "../../src/config/schema.ts";
-import { VERSION } from "../../src/version.ts";
+import { LICENSE_LINES, VERSION } from "../../src/version.ts";
 
 const root = join(import.meta.dir, "../..");
 const page = readFileSync(join(root, "packaging/iofog-connector.8"), "utf8");
@@ -81,6 +81,12 @@ test("every signal the start command handles is under SIGNALS", () => {
 
 test("the title carries the version of package.json", () => {
   expect(page).toMatch(new RegExp(`^\\.TH IOFOG-CONNECTOR 8 \\d{4}-\\d{2}-\\d{2} "iofog-connector ${VERSION.replace(/\./g, "\\.")}" `, "m"));
+});
+
+test("the copyright line of the man page and of Debian's copyright file is the executable's", () => {
+  const line = LICENSE_LINES[0]!;
+  expect(page.replace(/\\-/g, "-")).toContain(`\n${line}.\n`);
+  expect(readFileSync(join(root, "packaging/copyright"), "utf8").split("\n")).toContain(line);
 });
 
 test.skipIf(Bun.which("man") === null)("man renders it without a warning", () => {
