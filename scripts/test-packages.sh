@@ -112,6 +112,7 @@ command -v lintian >/dev/null || need+=(lintian)
 command -v rpmlint >/dev/null || need+=(rpmlint)
 command -v debsig-verify >/dev/null || need+=(debsig-verify)
 command -v gpg >/dev/null || need+=(gpg gpg-agent)
+command -v strip >/dev/null || need+=(binutils)
 if [ ${#need[@]} -gt 0 ]; then
   step "tools installed: ${need[*]}" apt_install "${need[@]}"
 fi
@@ -261,6 +262,19 @@ docs_in_rpm() { # PACKAGE
 }
 check "amd64 .deb: man page, changelog, copyright and lintian overrides as the repository makes them" docs_in_deb "$deb_amd64"
 check "x86_64 .rpm: the man page as the repository has it" docs_in_rpm "$rpm_x86_64"
+
+# Why the executable stays unstripped (a lintian override and an rpmlint filter).
+strip_breaks_it() {
+  local out
+  cp "$exe_x64" "$work/stripped" && strip "$work/stripped" || return 1
+  if out=$(timeout 30 "$work/stripped" version 2>&1) || grep -q Connector <<<"$out"; then
+    echo "the stripped executable still runs the Connector: $out"
+    return 1
+  fi
+  echo "stripped: $out"
+  rm -f "$work/stripped"
+}
+check "a stripped copy of the executable no longer holds the Connector (so the packages ship it unstripped)" strip_breaks_it
 
 # ---------------------------------------------------------------- signed packages
 
