@@ -406,6 +406,11 @@ signed_same() { # the signed pair differs from the test build only by the signat
       "$(rpm -qp --qf '[%{FILEDIGESTS} %{FILENAMES}\n]' "$signed_rpm" 2>/dev/null)"
 }
 check "signing: the signed pair holds the same files as the test build" signed_same
+signatures_seen() { # what the publish script reads from the real files
+  expect "signatures" "$signed_deb: signed $signed_rpm: signed $deb_amd64: unsigned $rpm_x86_64: unsigned" \
+    "$("$bun" scripts/package-signature.ts "$signed_deb" "$signed_rpm" "$deb_amd64" "$rpm_x86_64" | paste -sd' ')"
+}
+check "signing: the publish script tells the signed pair from the test build" signatures_seen
 
 # The unit as shipped, next to the host's systemd units and an executable at its path.
 verify_unit() {
