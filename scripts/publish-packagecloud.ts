@@ -1,8 +1,9 @@
 // Pushes the four packages of this version to a packagecloud repository through its HTTP API,
 // once for every distribution version the README lists.
 // Usage: PACKAGECLOUD_TOKEN=... bun scripts/publish-packagecloud.ts [--dry-run] [--repo USER/REPO]
-//          [--dir DIR] [--version X.Y.Z] [--distributions FILE]
+//          [--dir DIR] [--version X.Y.Z] [--distributions FILE] [--allow-unsigned]
 //   --dry-run        print every request instead of sending it (no token needed)
+//   --allow-unsigned push packages built without a signing key (a real run refuses them otherwise)
 //   --repo           default iofog/iofog-connector
 //   --dir            where the packages are, default dist/
 //   --version        default: package.json's
@@ -10,7 +11,7 @@
 //   --api            default https://packagecloud.io/api/v1 (tests point it at a local server)
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
-
+import { signatureOf } from "./package-signature.ts";
 
 /** Where each package goes, as packagecloud names distributions ("os/version"). */
 export const TARGETS = {
@@ -29,6 +30,7 @@ interface Push {
 interface Options {
   api: string;
   dryRun: boolean;
+  allowUnsigned: boolean;
   repo: string;
   dir: string;
   version: string;
@@ -40,6 +42,7 @@ function parseArgs(argv: string[]): Options {
   const options: Options = {
     api: "https://packagecloud.io/api/v1",
     dryRun: false,
+    allowUnsigned: false,
     repo: "iofog/iofog-connector",
     dir: join(root, "dist"),
     version: JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version,
@@ -52,6 +55,7 @@ function parseArgs(argv: string[]): Options {
       return next;
     };
     if (arg === "--dry-run") options.dryRun = true;
+    else if (arg === "--allow-unsigned") options.allowUnsigned = true;
     else if (arg === "--repo") options.repo = value();
     else if (arg === "--dir") options.dir = value();
     else if (arg === "--version") options.version = value();
@@ -113,6 +117,11 @@ async function main(argv: string[]): Promise<number> {
   const pushes = plan(options.dir, options.version);
   const missing = [...new Set(pushes.map((push) => push.file))].filter((file) => !existsSync(file));
   if (missing.length > 0) throw new Error(`missing packages (run npm run package): ${missing.join(", ")}`);
+  const signatures = new Map([...new Set(pushes.map((push) => push.file))].map((file) => [file, signatureOf(file)]));
+  const unsigned = [...signatures].filter(([, signature]) => signature === "unsigned").map(([file]) => basename(file));
+  if (unsigned.length > 0 && !options.dryRun && !options.allowUnsigned) {
+    throw new Error(`not signed: ${unsigned.join(", ")}. Package with IOFOG_CONNECTOR_SIGNING_KEY set (see the README), or pass --allow-unsigned.`);
+  }
 
   const distributions = await loadDistributions(options, token);
   const ids = new Map<Push, number | undefined>(pushes.map((push) => [push, distributions && distroId(distributions, push.format, push.distro)]));
@@ -129,7 +138,7 @@ async function main(argv: string[]): Promise<number> {
       console.log(`POST ${url}`);
       console.log(`  Authorization: Basic <PACKAGECLOUD_TOKEN>`);
       console.log(`  package[distro_version_id]=${id ?? "<id>"} (${push.distro})`);
-      console.log(`  package[package_file]=@${push.file} (${megabytes(push.file)})`);
+      console.log(`  package[package_file]=@${push.file} (${megabytes(push.file)}, ${signatures.get(push.file)})`);
       continue;
     }
     const form = new FormData();
@@ -150,6 +159,9 @@ async function main(argv: string[]): Promise<number> {
       console.error(`pushing ${basename(push.file)} to ${push.distro} failed: HTTP ${response.status} ${text}`);
       failures++;
     }
+  }
+  if (options.dryRun && unsigned.length > 0 && !options.allowUnsigned) {
+    console.log(`not signed: ${unsigned.join(", ")}; a real run refuses them without --allow-unsigned`);
   }
   console.log(options.dryRun ? `${pushes.length} pushes (dry run, nothing sent)` : `${pushes.length - failures} of ${pushes.length} pushes done`);
   return failures === 0 ? 0 : 1;

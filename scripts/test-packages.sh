@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Proves the packages by installing them. Builds all four and checks their metadata and
-# file lists; then, in throwaway Debian roots (debootstrap, cached): a fresh install of
+# file lists; runs lintian and rpmlint on them (failing on any finding without an override
+# in packaging/); builds the amd64 pair signed with a throwaway key and verifies them with
+# rpm -K and debsig-verify; then, in throwaway Debian roots (debootstrap, cached): a fresh install of
 # the amd64 .deb with the daemon started as its user, a reinstall, remove and purge; an
 # upgrade over a simulated 1.x Java package whose mappings must come back; the x86_64
 # .rpm installed, erased and upgraded over a simulated 1.x .rpm with `rpm --root`; the
@@ -22,12 +24,14 @@ passed=0
 failed=0
 stopped=no
 work=""
+gnupg=""
 mounts=()
 pids=()
 
 finish() {
   local status=$? pid i
   set +e
+  [ -z "$gnupg" ] || gpgconf --homedir "$gnupg" --kill all 2>/dev/null
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null; done
   for pid in "${pids[@]}"; do
     for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
@@ -104,6 +108,11 @@ command -v systemd-analyze >/dev/null || need+=(systemd)
 command -v shellcheck >/dev/null || need+=(shellcheck)
 command -v systemd-nspawn >/dev/null || need+=(systemd-container)
 command -v openssl >/dev/null || need+=(openssl)
+command -v lintian >/dev/null || need+=(lintian)
+command -v rpmlint >/dev/null || need+=(rpmlint)
+command -v debsig-verify >/dev/null || need+=(debsig-verify)
+command -v gpg >/dev/null || need+=(gpg gpg-agent)
+command -v strip >/dev/null || need+=(binutils)
 if [ ${#need[@]} -gt 0 ]; then
   step "tools installed: ${need[*]}" apt_install "${need[@]}"
 fi
@@ -134,6 +143,7 @@ deb_metadata() { # PACKAGE ARCH EXECUTABLE
     expect conffiles /etc/logrotate.d/iofog-connector "$(dpkg-deb -I "$1" conffiles)" &&
     expect "executable md5" "$(md5sum <"$3" | cut -d' ' -f1)" \
       "$(dpkg-deb -I "$1" md5sums | awk '$2 == "usr/bin/iofog-connector" {print $1}')" &&
+    expect relations "libc6 (>= 2.17) logrotate" "$(dpkg-deb -f "$1" Depends Recommends | cut -d' ' -f2- | paste -sd' ')" &&
     grep -q '^ Maintainer: Eclipse ioFog' <<<"$info" || return 1
   for script in preinst postinst prerm postrm; do
     expect "$script interpreter" '#!/bin/sh' "$(dpkg-deb -I "$1" "$script" | sed -n 1p)" || return 1
@@ -158,10 +168,17 @@ deb_files() { # PACKAGE
 ./usr/share/
 ./usr/share/doc/
 ./usr/share/doc/iofog-connector/
+./usr/share/doc/iofog-connector/changelog.gz
 ./usr/share/doc/iofog-connector/copyright
 ./usr/share/iofog-connector/
 ./usr/share/iofog-connector/configs.json
 ./usr/share/iofog-connector/iofog-connector.conf
+./usr/share/lintian/
+./usr/share/lintian/overrides/
+./usr/share/lintian/overrides/iofog-connector
+./usr/share/man/
+./usr/share/man/man8/
+./usr/share/man/man8/iofog-connector.8.gz
 ./var/
 ./var/log/
 ./var/log/iofog-connector/
@@ -182,6 +199,9 @@ rpm_metadata() { # PACKAGE ARCH EXECUTABLE
   expect fields "iofog-connector $version 1 $2 EPL-2.0" "$(rpm -qp --qf '%{NAME} %{VERSION} %{RELEASE} %{ARCH} %{LICENSE}' "$1" 2>/dev/null)" &&
     expect "config files" /etc/logrotate.d/iofog-connector "$(rpm -qpc "$1" 2>/dev/null)" &&
     expect scriptlets "preinstall preuninstall postuninstall posttrans" "$scripts" &&
+    expect requires "glibc >= 2.17 logrotate" "$(rpm -qpR "$1" 2>/dev/null | grep -v '^rpmlib(' | paste -sd' ')" &&
+    expect "latest changelog entry" "* $(date -u -d "$(sed -n 's/^## [0-9.]* - //p' CHANGELOG.md | head -1)" '+%a %b %d %Y') Eclipse ioFog <iofog-dev@eclipse.org> - $version-1" \
+      "$(rpm -qp --changelog "$1" 2>/dev/null | head -1)" &&
     expect "executable sha256" "$(sha256sum <"$3" | cut -d' ' -f1)" \
       "$(rpm -qp --qf '[%{FILEDIGESTS} %{FILENAMES}\n]' "$1" 2>/dev/null | awk '$2 == "/usr/bin/iofog-connector" {print $1}')"
 }
@@ -195,9 +215,11 @@ rpm_files() { # PACKAGE
 /usr/share/iofog-connector/configs.json
 /usr/share/iofog-connector/iofog-connector.conf
 /usr/share/licenses/iofog-connector/LICENSE
+/usr/share/man/man8/iofog-connector.8.gz
 /var/log/iofog-connector
 EOF
 )" "$(rpm -qpl "$1" 2>/dev/null | sort)" &&
+    expect "documentation" /usr/share/man/man8/iofog-connector.8.gz "$(rpm -qpd "$1" 2>/dev/null)" &&
     expect modes "$(cat <<'EOF'
 drwxrws--T root:iofog-connector /etc/iofog-connector
 -rwxr-xr-x root:root /usr/bin/iofog-connector
@@ -219,6 +241,176 @@ check "x86_64 .rpm: file list and modes" rpm_files "$rpm_x86_64"
 check "aarch64 .rpm: file list and modes" rpm_files "$rpm_aarch64"
 check "maintainer scripts and test scripts pass shellcheck" \
   shellcheck packaging/scripts/*.sh scripts/package.sh scripts/test-packages.sh
+
+docs_in_deb() { # PACKAGE: the man page, changelog and copyright as the repository makes them
+  local tree
+  tree="$work/docs-$(basename "$1")"
+  mkdir -p "$tree" && dpkg-deb -x "$1" "$tree" &&
+    gunzip -c "$tree/usr/share/man/man8/iofog-connector.8.gz" | cmp - packaging/iofog-connector.8 &&
+    expect "changelog header" "iofog-connector ($version) stable; urgency=medium" \
+      "$(gunzip -c "$tree/usr/share/doc/iofog-connector/changelog.gz" | head -1)" &&
+    grep -qx 'Copyright (c) 2018-2026 Edgeworx, Inc. and the Eclipse ioFog contributors' "$tree/usr/share/doc/iofog-connector/copyright" &&
+    tail -c "$(stat -c %s LICENSE)" "$tree/usr/share/doc/iofog-connector/copyright" | cmp - LICENSE &&
+    cmp "$tree/usr/share/lintian/overrides/iofog-connector" packaging/lintian-overrides
+}
+docs_in_rpm() { # PACKAGE
+  # rpm2cpio exits 1 on nfpm's rpms (their header gives the files' size as the archive's):
+  # the extracted page decides.
+  rpm2cpio "$1" >"$work/payload.cpio" || true
+  cpio -i --quiet --to-stdout '*/man8/iofog-connector.8.gz' <"$work/payload.cpio" | gunzip -c | cmp - packaging/iofog-connector.8 &&
+    rm -f "$work/payload.cpio"
+}
+check "amd64 .deb: man page, changelog, copyright and lintian overrides as the repository makes them" docs_in_deb "$deb_amd64"
+check "x86_64 .rpm: the man page as the repository has it" docs_in_rpm "$rpm_x86_64"
+
+# Why the executable stays unstripped (a lintian override and an rpmlint filter).
+strip_breaks_it() {
+  local out
+  cp "$exe_x64" "$work/stripped" && strip "$work/stripped" || return 1
+  if out=$(timeout 30 "$work/stripped" version 2>&1) || grep -q Connector <<<"$out"; then
+    echo "the stripped executable still runs the Connector: $out"
+    return 1
+  fi
+  echo "stripped: $out"
+  rm -f "$work/stripped"
+}
+check "a stripped copy of the executable no longer holds the Connector (so the packages ship it unstripped)" strip_breaks_it
+
+# ---------------------------------------------------------------- signed packages
+
+# A throwaway key with a passphrase, the amd64 pair packed with it into $work/signed.
+signing_pass=test-passphrase
+signed="$work/signed"
+make_signed() {
+  gnupg="$work/gnupg"
+  mkdir -m 0700 "$gnupg" &&
+    gpg --homedir "$gnupg" --batch --pinentry-mode loopback --passphrase "$signing_pass" \
+      --quick-gen-key "ioFog Connector test signing <test-signing@iofog.invalid>" rsa3072 sign 1d &&
+    gpg --homedir "$gnupg" --batch --pinentry-mode loopback --passphrase "$signing_pass" \
+      --armor --export-secret-keys >"$work/signing-key.asc" &&
+    gpg --homedir "$gnupg" --batch --armor --export >"$work/signing-key.pub" &&
+    IOFOG_CONNECTOR_SIGNING_KEY="$work/signing-key.asc" NFPM_PASSPHRASE="$signing_pass" \
+      timeout 600 bash scripts/package.sh --skip-build --out "$signed" deb rpm amd64
+}
+step "signing: a throwaway key, and the amd64 .deb and x86_64 .rpm packed signed with it" make_signed
+key_id=$(gpg --homedir "$gnupg" --batch --with-colons --list-keys 2>/dev/null | awk -F: '$1 == "pub" {print $5; exit}')
+signed_deb="$signed/$(basename "$deb_amd64")"
+signed_rpm="$signed/$(basename "$rpm_x86_64")"
+
+# ---------------------------------------------------------------- lintian and rpmlint
+
+# Both run as nobody on copies: they unpack what they check, and rpmlint's
+# "rpm2cpio | cpio -id" would write nfpm's absolute payload paths (/usr/bin/...) into / as
+# root; cpio gets --no-absolute-filenames so that they land in rpmlint's own directory.
+lint="$work/lint"
+chmod 0711 "$work"
+mkdir -m 0755 "$lint" "$lint/bin" "$lint/signed"
+cp "$deb_amd64" "$deb_arm64" "$rpm_x86_64" "$rpm_aarch64" packaging/iofog-connector.rpmlintrc "$lint/"
+cp "$signed_rpm" "$lint/signed/"
+chmod 0644 "$lint"/*.* "$lint/signed"/*
+printf '#!/bin/sh\nexec /usr/bin/cpio --no-absolute-filenames "$@"\n' >"$lint/bin/cpio"
+chmod 0755 "$lint/bin/cpio"
+# The test build has no key: only there is a missing signature expected.
+{ cat packaging/iofog-connector.rpmlintrc; echo 'addFilter("iofog-connector\.\w+: E: no-signature$")'; } >"$lint/unsigned.rpmlintrc"
+# rpm -K (and rpmlint through it) finds the throwaway public key in a database of its own.
+printf '%%_dbpath %s\n' "$lint/rpmdb" >"$lint/.rpmmacros"
+chown nobody "$lint"
+as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups env HOME="$lint" TMPDIR="$lint" PATH="$lint/bin:$PATH" "$@"; }
+
+# lint_counts FILE: "N errors, N warnings" of a lintian or rpmlint report.
+lint_counts() {
+  echo "$(grep -Ec '^(E: |[^ ]+: E: )' "$1") errors, $(grep -Ec '^(W: |[^ ]+: W: )' "$1") warnings"
+}
+filters=$(grep -c '^addFilter' packaging/iofog-connector.rpmlintrc)
+# lintian_clean REPORT: no error or warning without an override, no override that matches nothing.
+lintian_clean() {
+  if ! grep -q '^O: ' "$1"; then
+    echo "lintian did not report on the package:"
+    cat "$1"
+    return 1
+  fi
+  ! grep -E '^(E|W): |unused-override|mismatched-override' "$1"
+}
+# rpmlint_clean REPORT: rpmlint's own count line says 0 and 0 (filters that match nothing are errors).
+rpmlint_clean() {
+  grep -q ' 0 errors, 0 warnings' "$1" && return 0
+  grep -E ': (E|W): ' "$1"
+  return 1
+}
+
+for deb in "$deb_amd64" "$deb_arm64"; do
+  # --show-overrides makes lintian 2.116 exit 2 on overridden errors: the report decides.
+  as_nobody lintian -I --show-overrides --tag-display-limit 0 "$lint/$(basename "$deb")" >"$lint/$(basename "$deb").lintian" 2>&1 &
+  pids+=($!)
+done
+for rpm_file in "$rpm_x86_64" "$rpm_aarch64"; do
+  as_nobody rpmlint -r "$lint/unsigned.rpmlintrc" "$lint/$(basename "$rpm_file")" >"$lint/$(basename "$rpm_file").rpmlint" 2>&1 || true
+done
+import_key() {
+  as_nobody rpm --initdb && as_nobody rpm --import "$work/signing-key.pub"
+}
+check "signing: the public key imports into a throwaway rpm database" import_key
+as_nobody rpmlint -r "$lint/iofog-connector.rpmlintrc" "$lint/signed/$(basename "$signed_rpm")" >"$lint/signed.rpmlint" 2>&1 || true
+wait "${pids[@]}" 2>/dev/null || true
+pids=()
+for deb in "$deb_amd64" "$deb_arm64"; do
+  report="$lint/$(basename "$deb").lintian"
+  check "lintian $(basename "$deb"): $(lint_counts "$report"), $(grep -c '^O: ' "$report") overridden, each with its reason" lintian_clean "$report"
+done
+for rpm_file in "$rpm_x86_64" "$rpm_aarch64"; do
+  report="$lint/$(basename "$rpm_file").rpmlint"
+  check "rpmlint $(basename "$rpm_file") (unsigned test build): $(lint_counts "$report"), $filters filters each used, and no-signature" rpmlint_clean "$report"
+done
+check "rpmlint signed $(basename "$rpm_x86_64"): $(lint_counts "$lint/signed.rpmlint"), the $filters filters of packaging/iofog-connector.rpmlintrc each used" \
+  rpmlint_clean "$lint/signed.rpmlint"
+
+# ---------------------------------------------------------------- signatures
+
+rpm_signature() {
+  local out short=${key_id,,}
+  out=$(as_nobody rpm -Kv "$lint/signed/$(basename "$signed_rpm")") && echo "$out" &&
+    grep -q "Signature, key ID ${short: -8}: OK" <<<"$out" &&
+    ! as_nobody rpm -Kv "$lint/$(basename "$rpm_x86_64")" | grep -q 'Signature, key ID'
+}
+check "signing: rpm -K verifies the signed .rpm with the public key; the test build has no signature" rpm_signature
+
+# debsig-verify's layout: a policy naming the key, and a keyring, both under the key's id.
+deb_signature() {
+  local id=${key_id^^} out
+  mkdir -p "$work/debsig/policies/$id" "$work/debsig/keyrings/$id" &&
+    gpg --homedir "$gnupg" --batch --export "$key_id" >"$work/debsig/keyrings/$id/iofog.gpg" &&
+    cat >"$work/debsig/policies/$id/iofog.pol" <<EOF &&
+<?xml version="1.0"?>
+<!DOCTYPE Policy SYSTEM "https://www.debian.org/debsig/1.0/policy.dtd">
+<Policy xmlns="https://www.debian.org/debsig/1.0/">
+  <Origin Name="ioFog" id="$id" Description="ioFog Connector packages"/>
+  <Selection>
+    <Required Type="origin" File="iofog.gpg" id="$id"/>
+  </Selection>
+  <Verification MinOptional="0">
+    <Required Type="origin" File="iofog.gpg" id="$id"/>
+  </Verification>
+</Policy>
+EOF
+    debsig-verify --policies-dir "$work/debsig/policies" --keyrings-dir "$work/debsig/keyrings" "$signed_deb" || return 1
+  if out=$(debsig-verify --policies-dir "$work/debsig/policies" --keyrings-dir "$work/debsig/keyrings" "$deb_amd64" 2>&1); then
+    echo "the unsigned test build verified: $out"
+    return 1
+  fi
+}
+check "signing: debsig-verify verifies the signed .deb (_gpgorigin) against a policy for the key; the test build fails it" deb_signature
+signed_same() { # the signed pair differs from the test build only by the signature
+  expect "deb members" "debian-binary control.tar.gz data.tar.gz _gpgorigin" "$(ar t "$signed_deb" | paste -sd' ')" &&
+    expect "deb contents" "$(dpkg-deb -c "$deb_amd64" | awk '{print $1, $2, $6}')" "$(dpkg-deb -c "$signed_deb" | awk '{print $1, $2, $6}')" &&
+    expect "rpm files" "$(rpm -qp --qf '[%{FILEDIGESTS} %{FILENAMES}\n]' "$rpm_x86_64" 2>/dev/null)" \
+      "$(rpm -qp --qf '[%{FILEDIGESTS} %{FILENAMES}\n]' "$signed_rpm" 2>/dev/null)"
+}
+check "signing: the signed pair holds the same files as the test build" signed_same
+signatures_seen() { # what the publish script reads from the real files
+  expect "signatures" "$signed_deb: signed $signed_rpm: signed $deb_amd64: unsigned $rpm_x86_64: unsigned" \
+    "$("$bun" scripts/package-signature.ts "$signed_deb" "$signed_rpm" "$deb_amd64" "$rpm_x86_64" | paste -sd' ')"
+}
+check "signing: the publish script tells the signed pair from the test build" signatures_seen
 
 # The unit as shipped, next to the host's systemd units and an executable at its path.
 verify_unit() {
@@ -495,6 +687,9 @@ mkdir -p /var/log/iofog-connector
 echo "1.x log line" >>/var/log/iofog-connector/iofog-connector.0.log
 chown -R :iofog-connector /etc/iofog-connector /var/log/iofog-connector
 chmod 774 -R /etc/iofog-connector /var/log/iofog-connector
+# What the group-writable 1.x log directory allowed: root's files linked into it.
+ln /etc/shadow /var/log/iofog-connector/shadow.log
+ln -s /etc/passwd /var/log/iofog-connector/passwd.log
 mv /dev/random /dev/random.real
 ln -s /dev/urandom /dev/random
 update-rc.d iofog-connector defaults >/dev/null 2>&1 || true
@@ -544,6 +739,9 @@ installed_like_1x() {
     [ -L "$root/etc/rc2.d/S01iofog-connector" ] && [ -L "$root/usr/local/bin/iofog-connector" ] &&
     [ -L "$root/dev/random" ] && [ -c "$root/dev/random.real" ]
 }
+links_left_alone() { # the files linked into the 1.x log directory keep their owners and modes
+  mode_is "640 root:shadow" /etc/shadow && mode_is "644 root:root" /etc/passwd
+}
 random_restored() { [ -c "$root/dev/random" ] && [ ! -e "$root/dev/random.real" ]; }
 installed_version() {
   # shellcheck disable=SC2016 # dpkg-query's own ${...} fields
@@ -571,6 +769,7 @@ check "1.x upgrade: the 1.x service was stopped, the new one enabled and started
   systemctl_calls "$(printf '%s\n' "stop iofog-connector.service" daemon-reload "enable iofog-connector.service" "restart iofog-connector.service")"
 check "1.x upgrade: settings, state, certificate and key kept byte for byte" kept_1x_files
 check "1.x upgrade: owners and modes taken over from 1.x" taken_over_modes
+check "1.x upgrade: root's files hard- or symlinked into the 1.x log directory keep their owner and mode" links_left_alone
 check "1.x upgrade: init script, jars, rc links and /usr/local/bin link gone" leftovers_gone
 check "1.x upgrade: the user lost its sudo rights" user_is_locked_down
 check "1.x upgrade: /dev/random is a device again" random_restored
@@ -729,6 +928,7 @@ step "1.x rpm: rpm -i installs it" rpm_in -i --nodeps "$work/iofog-connector-1.3
 step "1.x rpm: rpm -U upgrades it to $version" rpm_in -U --nodeps "$rpm_x86_64"
 check "1.x rpm upgrade: settings, state, certificate and key kept byte for byte" kept_1x_files
 check "1.x rpm upgrade: state 600 $user, sudoers line, login shell and init script gone" rpm_upgraded
+check "1.x rpm upgrade: root's files hard- or symlinked into the 1.x log directory keep their owner and mode" links_left_alone
 
 # ---------------------------------------------------------------- arm64 under qemu
 

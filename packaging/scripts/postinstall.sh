@@ -74,9 +74,18 @@ if [ -f "$etc/configs.json" ]; then
 fi
 
 # 1.x wrote its logs as root. Only then: once the user owns the directory it could put
-# links there, so files in it are never chowned by root later.
+# links there, so files in it are never chowned by root later. The directory is root's
+# alone while the files are handed over (1.x left it group-writable), and only plain
+# files owned by root with one link each change hands, never what a link points to.
+chown root:root "$logs"
+chmod 0750 "$logs"
 if [ "$from" = 1x ]; then
-  find "$logs" -mindepth 1 -maxdepth 1 -type f -user root -exec chown -h "$user:$user" {} + -exec chmod 0640 {} +
+  for file in "$logs"/*; do
+    if [ -f "$file" ] && [ ! -L "$file" ] && [ "$(stat -c '%u %h' "$file")" = "0 1" ]; then
+      chown -h "$user:$user" "$file"
+      chmod 0640 "$file"
+    fi
+  done
 fi
 chown "$user:$user" "$logs"
 chmod 0750 "$logs"

@@ -1,9 +1,12 @@
 // scripts/publish-packagecloud.ts: the dry run prints every push; a real run sends packagecloud's
-// multipart upload with the token as basic-auth user (against a local stand-in for the API).
+// multipart upload with the token as basic-auth user (against a local stand-in for the API), and
+// refuses unsigned packages unless told otherwise.
 import { afterEach, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fakeDeb, fakeRpm } from "./fake-packages.ts";
 
 const root = join(import.meta.dir, "../..");
 const script = join(root, "scripts/publish-packagecloud.ts");
@@ -21,12 +24,14 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-function packagesDir(files = FILES): string {
+function packagesDir(files = FILES, signed = true): string {
   const dir = mkdtempSync(join(tmpdir(), "iofog-publish-"));
   dirs.push(dir);
-  for (const name of files) writeFileSync(join(dir, name), `contents of ${name}`);
+  for (const name of files) writeFileSync(join(dir, name), name.endsWith(".deb") ? fakeDeb(signed) : fakeRpm(signed));
   return dir;
 }
+
+const sha256 = (bytes: Buffer | ArrayBuffer) => createHash("sha256").update(Buffer.from(bytes as ArrayBuffer)).digest("hex");
 
 async function run(args: string[], env: Record<string, string | undefined> = {}) {
   await using child = Bun.spawn([process.execPath, script, ...args], {
@@ -62,6 +67,8 @@ test("the dry run prints one POST per package and distribution, with ids resolve
   expect(list.filter(([file]) => file.endsWith(".rpm")).every(([, distro]) => /^(fedora|el)\//.test(distro))).toBe(true);
   expect(list.filter(([file]) => file.endsWith(".deb")).every(([, distro]) => /^(debian|ubuntu|raspbian)\//.test(distro))).toBe(true);
   for (const file of FILES) expect(list.some(([name]) => name === file)).toBe(true);
+  expect(stdout).toContain(`/${FILES[0]} (0.0 MB, signed)\n`);
+  expect(stdout).not.toContain("not signed");
   expect(stdout).toContain(`${list.length} pushes (dry run, nothing sent)`);
 });
 
@@ -115,7 +122,7 @@ test("a real run looks the ids up and uploads each package as multipart with the
       if (request.method === "POST" && url.pathname === "/api/v1/repos/iofog/iofog-connector/packages.json") {
         const form = await request.formData();
         const file = form.get("package[package_file]") as File;
-        uploads.push({ auth: request.headers.get("authorization"), id: String(form.get("package[distro_version_id]")), name: file.name, body: await file.text() });
+        uploads.push({ auth: request.headers.get("authorization"), id: String(form.get("package[distro_version_id]")), name: file.name, body: sha256(await file.arrayBuffer()) });
         // packagecloud refuses a file it already has in that distribution; a re-run must go on.
         if (uploads.length === 1) return Response.json({ filename: ["has already been taken"] }, { status: 422 });
         return Response.json({}, { status: 201 });
@@ -123,7 +130,8 @@ test("a real run looks the ids up and uploads each package as multipart with the
       return new Response("not found", { status: 404 });
     },
   });
-  const { stdout, stderr, code } = await run(["--api", `http://127.0.0.1:${server.port}/api/v1`, "--dir", packagesDir(), "--version", VERSION], {
+  const dir = packagesDir();
+  const { stdout, stderr, code } = await run(["--api", `http://127.0.0.1:${server.port}/api/v1`, "--dir", dir, "--version", VERSION], {
     PACKAGECLOUD_TOKEN: "tok",
   });
   expect(stderr).toBe("");
@@ -131,8 +139,44 @@ test("a real run looks the ids up and uploads each package as multipart with the
   expect(lookups).toBe(1);
   expect(uploads.length).toBeGreaterThanOrEqual(4);
   expect(uploads.every((upload) => upload.auth === `Basic ${Buffer.from("tok:").toString("base64")}`)).toBe(true);
-  expect(uploads).toContainEqual({ auth: expect.any(String), id: "215", name: FILES[0]!, body: `contents of ${FILES[0]}` });
-  expect(uploads).toContainEqual({ auth: expect.any(String), id: "240", name: FILES[2]!, body: `contents of ${FILES[2]}` });
+  expect(uploads).toContainEqual({ auth: expect.any(String), id: "215", name: FILES[0]!, body: sha256(readFileSync(join(dir, FILES[0]!))) });
+  expect(uploads).toContainEqual({ auth: expect.any(String), id: "240", name: FILES[2]!, body: sha256(readFileSync(join(dir, FILES[2]!))) });
   expect(stdout).toContain("is already in debian/bullseye");
   expect(stdout).toContain(`${uploads.length} of ${uploads.length} pushes done`);
+});
+
+test("a real run refuses unsigned packages before any request, unless --allow-unsigned; the dry run says which", async () => {
+  let requests = 0;
+  using server = Bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    fetch(request) {
+      requests++;
+      if (new URL(request.url).pathname.endsWith("/distributions.json")) return new Response(readFileSync(fixture), { headers: { "Content-Type": "application/json" } });
+      return Response.json({}, { status: 201 });
+    },
+  });
+  const api = `http://127.0.0.1:${server.port}/api/v1`;
+  const unsigned = packagesDir(FILES, false);
+  const refused = await run(["--api", api, "--dir", unsigned, "--version", VERSION], { PACKAGECLOUD_TOKEN: "tok" });
+  expect(refused.code).toBe(1);
+  expect(refused.stderr).toBe(`not signed: ${FILES.join(", ")}. Package with IOFOG_CONNECTOR_SIGNING_KEY set (see the README), or pass --allow-unsigned.\n`);
+  expect(requests).toBe(0);
+
+  const dry = await run(["--dry-run", "--dir", unsigned, "--version", VERSION, "--distributions", fixture]);
+  expect(dry.code).toBe(0);
+  expect(dry.stdout).toContain(`/${FILES[2]} (0.0 MB, unsigned)\n`);
+  expect(dry.stdout).toContain(`not signed: ${FILES.join(", ")}; a real run refuses them without --allow-unsigned\n`);
+
+  const allowed = await run(["--api", api, "--dir", unsigned, "--version", VERSION, "--allow-unsigned"], { PACKAGECLOUD_TOKEN: "tok" });
+  expect(allowed.stderr).toBe("");
+  expect(allowed.code).toBe(0);
+  expect(requests).toBeGreaterThan(4);
+
+  const junk = packagesDir([]);
+  for (const name of FILES) writeFileSync(join(junk, name), `contents of ${name}`);
+  const notPackages = await run(["--dry-run", "--dir", junk, "--version", VERSION, "--distributions", fixture]);
+  expect(notPackages.code).toBe(1);
+  expect(notPackages.stderr).toContain("is not a deb package");
+  expect(notPackages.stdout).not.toContain("POST");
 });
