@@ -7,7 +7,7 @@ import { startCommand } from "../../src/cli/start.ts";
 import { statusCommand } from "../../src/cli/status.ts";
 import { stopCommand } from "../../src/cli/stop.ts";
 import { helpText } from "../../src/cli/texts.ts";
-import { EXIT_ERROR, EXIT_NOT_RUNNING, EXIT_OK } from "../../src/cli/settings-arg.ts";
+import { EXIT_ERROR, EXIT_NOT_ANSWERING, EXIT_NOT_RUNNING, EXIT_OK } from "../../src/cli/settings-arg.ts";
 import { CONFIG_ENV, DEFAULT_LOG_DIR, DEFAULT_SETTINGS_FILE } from "../../src/config/load.ts";
 import { Settings } from "../../src/config/schema.ts";
 import { LICENSE_LINES, VERSION } from "../../src/version.ts";
@@ -59,8 +59,8 @@ test("every option of every command, and every option of the help text, is under
 });
 
 test("the exit codes, the environment variable and the default paths are the code's", () => {
-  expect(missing("EXIT STATUS", [EXIT_OK, EXIT_ERROR, EXIT_NOT_RUNNING].map(String))).toEqual([]);
-  expect(helpText()).toContain(`Exit codes: ${EXIT_OK} ok, ${EXIT_ERROR} error, ${EXIT_NOT_RUNNING} not running.`);
+  expect(missing("EXIT STATUS", [EXIT_OK, EXIT_ERROR, EXIT_NOT_RUNNING, EXIT_NOT_ANSWERING].map(String))).toEqual([]);
+  expect(helpText()).toContain(`Exit codes: ${EXIT_OK} ok, ${EXIT_ERROR} error, ${EXIT_NOT_RUNNING} not running, ${EXIT_NOT_ANSWERING} running but not answering`);
   expect(missing("ENVIRONMENT", [CONFIG_ENV])).toEqual([]);
   expect(missing("OPTIONS", [CONFIG_ENV, DEFAULT_SETTINGS_FILE])).toEqual([]);
   expect(missing("FILES", [DEFAULT_SETTINGS_FILE, `${DEFAULT_LOG_DIR}/iofog-connector.log`])).toEqual([]);
