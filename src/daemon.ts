@@ -57,6 +57,8 @@ export interface Daemon {
 export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const { settings, log } = options;
   // Before anything else: a second daemon on the same state file would split the mappings between two processes.
+  // The lock lives next to the state file, so its directory is checked (and made) first.
+  if (options.lock === undefined) prepareStateDir(settings.stateFile);
   const lock = options.lock ?? acquireStateLock(settings.stateFile);
   try {
     return await startLocked(options, lock);
@@ -73,7 +75,6 @@ async function startLocked(options: DaemonOptions, lock: StateLock): Promise<Dae
   const startedAt = clock.now();
 
   const tls = settings.dev ? undefined : loadTls(settings.certFile, settings.keyFile, clock.now());
-  prepareStateDir(settings.stateFile);
   const restored = loadState(settings.stateFile);
   const pool = createPortPool({ ranges: settings.ports, exclude: settings.exclude });
   warnEphemeral(pool.ranges(), options.proc ?? readProcFiles(), log);

@@ -7,6 +7,7 @@ import { readOptional } from "../read-optional.ts";
 import { createLogger } from "../log.ts";
 import type { Settings } from "../config/load.ts";
 import { acquireStateLock, type StateLock } from "../store/lock.ts";
+import { prepareStateDir } from "../store/state-file.ts";
 import { configArg, EXIT_NOT_ANSWERING, EXIT_OK, report, settingsFrom, type Io } from "./settings-arg.ts";
 
 export function startCommand(io: Io) {
@@ -23,6 +24,8 @@ export function startCommand(io: Io) {
         return report(error, io);
       }
       try {
+        // The lock lives next to the state file: its directory is checked (and made) first.
+        prepareStateDir(settings.stateFile);
         lock = acquireStateLock(settings.stateFile);
       } catch (error) {
         if (!isConnectorError(error, "already_running")) return report(error, io);

@@ -2,6 +2,7 @@
 import { dlopen, FFIType, read } from "bun:ffi";
 import { closeSync, constants, openSync, statSync } from "node:fs";
 import { ConnectorError } from "../errors.ts";
+import { stateTarget } from "./state-file.ts";
 import { readOptional } from "../read-optional.ts";
 
 const LOCK_SH = 1;
@@ -16,7 +17,14 @@ export interface StateLock {
 }
 
 export function lockPathOf(stateFile: string): string {
-  return `${stateFile}.lock`;
+  // Next to the file the state is written to, so that every link to one state file shares one lock.
+  let target = stateFile;
+  try {
+    target = stateTarget(stateFile);
+  } catch {
+    // A link that cannot be followed: the state file check says why; the lock sits next to the name given.
+  }
+  return `${target}.lock`;
 }
 
 /**

@@ -87,7 +87,8 @@ export function stateTarget(path: string): string {
 const tempOf = (target: string) => join(dirname(target), `.${basename(target)}.tmp`);
 
 /**
- * Checks at start that the state file can be written where it lives: creates its directory (0700)
+ * Checks at start, before the lock next to the state file is taken, that the state file can be written
+ * where it lives: creates its directory (0700)
  * when the parent exists and belongs to this user, and tries a temporary file there. Anything else
  * is a ConnectorError("state") naming the directory, so the daemon never runs unable to save.
  */
@@ -112,10 +113,12 @@ export function prepareStateDir(path: string): void {
   } else if (!stats.isDirectory()) {
     throw refuse("is not a directory");
   }
-  const temp = tempOf(target);
+  // A name of this process's own: the check runs before the state file's lock is taken, while another
+  // daemon may be writing its temporary file.
+  const probe = join(dir, `.${basename(target)}.probe-${process.pid}`);
   try {
-    closeSync(openSync(temp, TEMP_FLAGS, 0o600));
-    unlinkSync(temp);
+    closeSync(openSync(probe, TEMP_FLAGS, 0o600));
+    unlinkSync(probe);
   } catch (error) {
     throw refuse(`does not take new files (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
   }

@@ -32,9 +32,9 @@ describe("the state directory", () => {
     mkdirSync(join(parent.path, "theirs"));
     chownSync(join(parent.path, "theirs"), 65534, 65534);
     await using i = instance({ stateFile: join(parent.path, "theirs", "state", "configs.json") });
-    const { code, stdout } = await i.run("start");
+    const { code, stdout, stderr } = await i.run("start");
     expect(code).toBe(1);
-    expect(stdout).toContain(`The state directory ${join(parent.path, "theirs", "state")} does not exist`);
+    expect(stdout + stderr).toContain(`The state directory ${join(parent.path, "theirs", "state")} does not exist`);
     expect(statSync(join(parent.path, "theirs", "state"), { throwIfNoEntry: false })).toBeUndefined();
   });
 
@@ -42,10 +42,10 @@ describe("the state directory", () => {
     using fs = mountTmpfs(256);
     fs.remount("ro");
     await using i = instance({ stateFile: join(fs.path, "configs.json") });
-    const { code, stdout } = await i.run("start");
+    const { code, stdout, stderr } = await i.run("start");
     fs.remount("rw");
     expect(code).toBe(1);
-    expect(stdout).toContain(`The state directory ${fs.path} does not take new files (EROFS)`);
+    expect(stdout + stderr).toContain(`The state directory ${fs.path} does not take new files (EROFS)`);
   });
 
   test.skipIf(!canMount)("a state write that fails while running is logged at error level with the path and the reason", async () => {
