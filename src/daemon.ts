@@ -13,7 +13,9 @@ import type { ClosableLogger } from "./log.ts";
 import { createRendezvous } from "./mappings/direct.ts";
 import { describeMapping, formatReport, type StatusSummary } from "./mappings/report.ts";
 import { createMappingService, type MappingService } from "./mappings/service.ts";
-import { createMetrics, METRICS_CONTENT_TYPE } from "./metrics/metrics.ts";
+import { createMetrics } from "./metrics/metrics.ts";
+import { metricsResponse } from "./metrics/response.ts";
+import { retiringRelay } from "./metrics/totals.ts";
 import { readProcFiles, unreservedEphemeral, type ProcFiles } from "./ports/ephemeral.ts";
 import { createPortPool } from "./ports/pool.ts";
 import { createRelay } from "./relay/index.ts";
@@ -63,7 +65,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   warnEphemeral(pool.ranges(), options.proc ?? readProcFiles(), log);
   if (tls) warnExpiry(tls.validTo, settings.certFile, clock, log);
 
-  const metrics = createMetrics({ version: VERSION, startedAt });
+  const metrics = createMetrics({ version: VERSION, startedAt, perPortRejects: settings.metricsPerMappingRejects });
   // Relayed connections and listeners are what grows; the rest was open at start or is in the reserve.
   let listeners = () => 0;
   const gate = createDescriptorGate({
@@ -74,7 +76,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const servers: ApiServer[] = [];
   try {
     const service = await createMappingService(
-      { pool, relay, stateFile: settings.stateFile, log, onStateWrite: metrics.recordStateWrite },
+      { pool, relay: retiringRelay(relay, metrics), stateFile: settings.stateFile, log, onStateWrite: metrics.recordStateWrite },
       restored,
     );
     listeners = () => 2 * service.count;
@@ -95,10 +97,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       return json ? JSON.stringify({ ...head, list: rows }) : formatReport(head, rows, clock.now());
     };
     const scrape = () =>
-      new Response(
-        metrics.render({ states: relay.states(), mappings: service.count, directs: service.directCount, portsFree: pool.available, portsTotal: pool.size }),
-        { headers: { "content-type": METRICS_CONTENT_TYPE } },
-      );
+      metricsResponse(metrics.render({ states: relay.states(), mappings: service.count, directs: service.directCount, portsFree: pool.available, portsTotal: pool.size }));
 
     let stopping: Promise<void> | undefined;
     const { promise: stopped, resolve: markStopped } = Promise.withResolvers<void>();
@@ -149,7 +148,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         }
         controllers = nextControllers;
         log.setLevel(next.logLevel);
-        const fixed = (["ports", "exclude", "dev", "apiPort", "stateFile", "logDir", "broker"] as const).filter(
+        const fixed = (["ports", "exclude", "dev", "apiPort", "stateFile", "logDir", "broker", "metricsPerMappingRejects"] as const).filter(
           (key) => JSON.stringify(next[key]) !== JSON.stringify(settings[key]),
         );
         if (fixed.length > 0) log.warn(`Settings reloaded; ${fixed.join(", ")} changed and take effect after a restart.`);

@@ -37,6 +37,7 @@ export const Settings = v.object({
   dev: v.optional(v.boolean("must be true or false"), false),
   apiPort: v.optional(Port),
   metricsPort: v.optional(Port),
+  metricsPerMappingRejects: v.optional(v.boolean("must be true or false"), false),
   stateFile: v.optional(PathField),
   certFile: v.optional(PathField),
   keyFile: v.optional(PathField),

@@ -1,0 +1,66 @@
+// Reject and heartbeat-timeout totals over all ports, kept monotonic when a mapping (and its counters) goes away.
+import type { MappingState, PortState, Relay } from "../relay/types.ts";
+import { REJECT_REASONS } from "./ports.ts";
+import { family, P } from "./text.ts";
+
+export interface Totals {
+  /** Adds a mapping's counters to what closed mappings left, just before the relay forgets it. */
+  retire(state: MappingState): void;
+  /** The total families: live ports plus retired ones. */
+  render(states: MappingState[]): string;
+}
+
+type Counts = { [K in (typeof REJECT_REASONS)[number][1] | "heartbeatTimeouts" | "pending"]: number };
+
+const zero = (): Counts => ({ rejectedPasscode: 0, rejectedTimeout: 0, rejectedLimit: 0, rejectedThrottled: 0, rejectedOverload: 0, heartbeatTimeouts: 0, pending: 0 });
+
+function add(into: Counts, port: PortState): void {
+  for (const key of Object.keys(into) as (keyof Counts)[]) into[key] += port[key];
+}
+
+export function createTotals(): Totals {
+  const retired = zero();
+  return {
+    retire(state) {
+      add(retired, state.port1);
+      add(retired, state.port2);
+      retired.pending = 0; // a gauge: closed connections are no longer pending
+    },
+    render(states) {
+      const sum = { ...retired };
+      for (const { port1, port2 } of states) {
+        add(sum, port1);
+        add(sum, port2);
+      }
+      return (
+        family(`${P}_handshakes_pending`, "gauge", "Connections accepted on any port that have not finished their handshake (TLS and passcode).", [` ${sum.pending}`]) +
+        family(
+          `${P}_handshakes_rejected_total`,
+          "counter",
+          "Connections closed before authorization, over all ports, by reason.",
+          REJECT_REASONS.map(([reason, field]) => `{reason="${reason}"} ${sum[field]}`),
+        ) +
+        family(`${P}_heartbeat_timeouts_total`, "counter", "Agent connections closed for heartbeat absence, over all ports.", [` ${sum.heartbeatTimeouts}`])
+      );
+    },
+  };
+}
+
+/** The relay as the mapping service uses it: closing a mapping retires its counters into `totals` first. */
+export function retiringRelay(relay: Relay, totals: Pick<Totals, "retire">): Relay {
+  return {
+    open: (mapping, options) => relay.open(mapping, options),
+    close(id) {
+      const state = relay.state(id);
+      if (state !== undefined) totals.retire(state);
+      relay.close(id);
+    },
+    state: (id) => relay.state(id),
+    states: () => relay.states(),
+    get connections() {
+      return relay.connections;
+    },
+    setTls: (tls) => relay.setTls(tls),
+    shutdown: (graceMs) => relay.shutdown(graceMs),
+  };
+}
