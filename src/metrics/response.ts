@@ -2,14 +2,16 @@
 import { METRICS_CONTENT_TYPE } from "./metrics.ts";
 
 /** Longest stretch of rendering between two turns of the event loop, ms. */
-const SLICE_MS = 3;
+const SLICE_MS = 2;
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-export function metricsResponse(chunks: Iterable<string>): Response {
+export function metricsResponse(chunks: AsyncIterable<string>): Response {
   async function* body() {
+    // The request's turn already took the relay's snapshot of every port.
+    await nextTurn();
     let since = performance.now();
-    for (const chunk of chunks) {
+    for await (const chunk of chunks) {
       yield chunk;
       if (performance.now() - since >= SLICE_MS) {
         await nextTurn();

@@ -2,7 +2,7 @@
 import { join } from "node:path";
 import { FULL, QUICK, type Profile } from "./profile.ts";
 
-export const SUITES = ["startup", "control", "restore", "idle", "throughput", "latency", "active"] as const;
+export const SUITES = ["startup", "control", "restore", "scrape", "idle", "throughput", "latency", "active"] as const;
 export type SuiteName = (typeof SUITES)[number];
 
 export interface Options {

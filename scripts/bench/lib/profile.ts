@@ -9,6 +9,7 @@ export interface Profile {
   active: { reps: number; pairs: number; bytesPerPair: number; perMapping: number };
   control: { reps: number; cycles: number; sizes: number[] };
   startup: { reps: number };
+  scrape: { reps: number; mappings: number; scrapes: number };
 }
 
 const GiB = 2 ** 30;
@@ -23,6 +24,7 @@ export const FULL: Profile = {
   active: { reps: 3, pairs: 2000, bytesPerPair: MiB, perMapping: 60 },
   control: { reps: 3, cycles: 100, sizes: [0, 1000, 9000] },
   startup: { reps: 15 },
+  scrape: { reps: 3, mappings: 9000, scrapes: 10 },
 };
 
 export const QUICK: Profile = {
@@ -34,6 +36,7 @@ export const QUICK: Profile = {
   active: { reps: 1, pairs: 2000, bytesPerPair: MiB, perMapping: 60 },
   control: { reps: 1, cycles: 40, sizes: [0, 1000, 9000] },
   startup: { reps: 5 },
+  scrape: { reps: 1, mappings: 9000, scrapes: 5 },
 };
 
 /** What a suite that starts its own daemons needs: the executable, a scratch directory, a port range. */
