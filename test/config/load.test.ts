@@ -23,6 +23,7 @@ const blamed: Record<string, string> = {
   "broker-not-number.conf": 'field "broker"',
   "broker-too-high.conf": 'field "broker"',
   "dev-string.conf": 'field "dev"',
+  "metrics-rejects-string.conf": 'field "metricsPerMappingRejects"',
   "apiport-fraction.conf": 'field "apiPort"',
   "cidr-bad-prefix.conf": 'field "allowedControllers[0]"',
   "loglevel-unknown.conf": 'field "logLevel"',
