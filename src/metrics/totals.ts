@@ -10,12 +10,14 @@ export interface Totals {
   render(states: MappingState[]): string;
 }
 
-type Counts = { [K in (typeof REJECT_REASONS)[number][1] | "heartbeatTimeouts" | "pending"]: number };
+/** The PortState counters summed into totals: they only grow while a port lives. */
+const COUNTERS = [...REJECT_REASONS.map(([, field]) => field), "heartbeatTimeouts"] as const;
+type Counts = Record<(typeof COUNTERS)[number], number>;
 
-const zero = (): Counts => ({ rejectedPasscode: 0, rejectedTimeout: 0, rejectedLimit: 0, rejectedThrottled: 0, rejectedOverload: 0, heartbeatTimeouts: 0, pending: 0 });
+const zero = (): Counts => Object.fromEntries(COUNTERS.map((key) => [key, 0])) as Counts;
 
 function add(into: Counts, port: PortState): void {
-  for (const key of Object.keys(into) as (keyof Counts)[]) into[key] += port[key];
+  for (const key of COUNTERS) into[key] += port[key];
 }
 
 export function createTotals(): Totals {
@@ -24,16 +26,17 @@ export function createTotals(): Totals {
     retire(state) {
       add(retired, state.port1);
       add(retired, state.port2);
-      retired.pending = 0; // a gauge: closed connections are no longer pending
     },
     render(states) {
       const sum = { ...retired };
+      let pending = 0;
       for (const { port1, port2 } of states) {
         add(sum, port1);
         add(sum, port2);
+        pending += port1.pending + port2.pending;
       }
       return (
-        family(`${P}_handshakes_pending`, "gauge", "Connections accepted on any port that have not finished their handshake (TLS and passcode).", [` ${sum.pending}`]) +
+        family(`${P}_handshakes_pending`, "gauge", "Connections accepted on any port that have not finished their handshake (TLS and passcode).", [` ${pending}`]) +
         family(
           `${P}_handshakes_rejected_total`,
           "counter",
