@@ -1,7 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { createHistogram } from "../../src/metrics/histogram.ts";
-import { startTestDaemon } from "../support/daemon.ts";
+import { randomPortRange, startTestDaemon } from "../support/daemon.ts";
 import { parseExposition } from "../support/exposition.ts";
+import { makeTestCert } from "../support/tls.ts";
 
 const PUBLIC = JSON.stringify({ type: "public", maxconnections: 60, heartbeatabsencethreshold: 200000 });
 
@@ -56,5 +57,15 @@ describe("GET /metrics", () => {
     const text = await fetch(`http://127.0.0.1:${d.daemon.metricsPort}/metrics`).then((r) => r.text());
     expect(text).toContain("iofog_connector_info");
     expect((await fetch(`http://127.0.0.1:${d.daemon.metricsPort}/api/v2/status`, { method: "POST" })).status).toBe(404);
+  });
+
+  test("over TLS the streamed answer arrives whole, with a series for each of 150 mappings' ports", async () => {
+    using cert = makeTestCert();
+    await using d = await startTestDaemon({ dev: false, certFile: cert.certFile, keyFile: cert.keyFile, ports: [randomPortRange(300)] });
+    for (let i = 0; i < 150; i++) expect((await d.post("/api/v2/mapping/add", { mapping: PUBLIC })).status).toBe(200);
+    const text = await fetch(`${d.url}/metrics`, { tls: { ca: cert.cert } } as RequestInit).then((r) => r.text());
+    const samples = parseExposition(text);
+    expect([...samples.keys()].filter((key) => key.startsWith("iofog_connector_port_active{")).length).toBe(300);
+    expect(text.endsWith(`process_open_fds ${samples.get("process_open_fds")}\n`)).toBe(true);
   });
 });
