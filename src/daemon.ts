@@ -20,7 +20,7 @@ import { readProcFiles, unreservedEphemeral, type ProcFiles } from "./ports/ephe
 import { createPortPool } from "./ports/pool.ts";
 import { createRelay } from "./relay/index.ts";
 import type { Relay, RelayOptions } from "./relay/types.ts";
-import { loadState } from "./store/state-file.ts";
+import { loadState, prepareStateDir } from "./store/state-file.ts";
 import { VERSION } from "./version.ts";
 
 export interface DaemonOptions {
@@ -60,6 +60,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const startedAt = clock.now();
 
   const tls = settings.dev ? undefined : loadTls(settings.certFile, settings.keyFile, clock.now());
+  prepareStateDir(settings.stateFile);
   const restored = loadState(settings.stateFile);
   const pool = createPortPool({ ranges: settings.ports, exclude: settings.exclude });
   warnEphemeral(pool.ranges(), options.proc ?? readProcFiles(), log);
@@ -76,7 +77,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
   const servers: ApiServer[] = [];
   try {
     const service = await createMappingService(
-      { pool, relay: retiringRelay(relay, metrics), stateFile: settings.stateFile, log, onStateWrite: metrics.recordStateWrite },
+      { pool, relay: retiringRelay(relay, metrics), stateFile: settings.stateFile, log, clock, maxDirects: settings.maxDirects, onStateWrite: metrics.recordStateWrite },
       restored,
     );
     listeners = () => 2 * service.count;
@@ -97,13 +98,18 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       return json ? JSON.stringify({ ...head, list: rows }) : formatReport(head, rows, clock.now());
     };
     const scrape = () =>
-      metricsResponse(metrics.render({ states: relay.states(), mappings: service.count, directs: service.directCount, portsFree: pool.available, portsTotal: pool.size }));
+      metricsResponse(
+        metrics.render({
+          states: relay.states(), mappings: service.count, directs: service.directCount, portsFree: pool.available, portsTotal: pool.size, logWriteFailures: log.writeFailures,
+        }),
+      );
 
     let stopping: Promise<void> | undefined;
     const { promise: stopped, resolve: markStopped } = Promise.withResolvers<void>();
     const stop = () =>
       (stopping ??= (async () => {
         log.info("Connector is stopping.");
+        service.close();
         for (const server of servers) await server.stop();
         await relay.shutdown(options.shutdownGraceMs ?? 5000);
         log.info("Connector stopped.");
@@ -148,7 +154,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         }
         controllers = nextControllers;
         log.setLevel(next.logLevel);
-        const fixed = (["ports", "exclude", "dev", "apiPort", "stateFile", "logDir", "broker", "metricsPerMappingRejects"] as const).filter(
+        const fixed = (["ports", "exclude", "dev", "apiPort", "stateFile", "logDir", "broker", "maxDirects", "metricsPerMappingRejects"] as const).filter(
           (key) => JSON.stringify(next[key]) !== JSON.stringify(settings[key]),
         );
         if (fixed.length > 0) log.warn(`Settings reloaded; ${fixed.join(", ")} changed and take effect after a restart.`);

@@ -9,6 +9,7 @@ export type ErrorCode =
   | "conflict" // 409: a third caller on a direct rendezvous
   | "too_large" // 413: body over the limit
   | "no_ports" // 507: fewer than two free ports
+  | "limit" // 507: a configured maximum (direct records) is reached
   | "port_in_use" // a listener port is held by something else
   | "storage" // the state file could not be written
   | "config" // the settings file is unusable

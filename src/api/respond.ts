@@ -9,6 +9,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   conflict: 409,
   too_large: 413,
   no_ports: 507,
+  limit: 507,
   storage: 503,
   port_in_use: 503,
 };

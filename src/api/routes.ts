@@ -7,7 +7,7 @@ import type { MappingService } from "../mappings/service.ts";
 import { describeMapping, liveCounts } from "../mappings/report.ts";
 import type { PortState } from "../relay/types.ts";
 import type { Fields } from "./body.ts";
-import { optionalText, parseMappingRequest, requireText } from "./inputs.ts";
+import { optionalText, parseDirectSide, parseMappingRequest, requireText } from "./inputs.ts";
 
 export type Access = "controller" | "loopback";
 
@@ -118,8 +118,9 @@ export function createRoutes(deps: RouteDeps): Map<string, Route> {
         if (direct === undefined || !sameSecret(direct.passkey, passkey)) {
           throw new ConnectorError("not_found", "No direct connection has this id and passkey.");
         }
-        const caller = { ip: optionalText(fields, "ip"), port: portValue(fields.port), certificate: optionalText(fields, "certificate"), remoteip: remoteIp };
-        const result = rendezvous.call(id, caller);
+        const side = parseDirectSide(fields, remoteIp);
+        service.markDirectUsed(id);
+        const result = rendezvous.call(id, side);
         if (result.status === "wait") return stamp({ status: "wait", id });
         const { peer } = result;
         return stamp({ status: "ok", id, ip: peer.ip, remoteip: peer.remoteip, port: peer.port, certificate: peer.certificate });
@@ -135,10 +136,6 @@ export function createRoutes(deps: RouteDeps): Map<string, Route> {
       },
     }],
   ]);
-}
-
-function portValue(value: unknown): string | number {
-  return typeof value === "number" && Number.isFinite(value) ? value : typeof value === "string" ? value.slice(0, 16) : "";
 }
 
 /** Constant-time comparison of two secrets of any length. */

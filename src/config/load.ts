@@ -1,8 +1,8 @@
 // Reads the settings file, validates it once, and resolves every path and default from it.
-import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import * as v from "valibot";
 import { ConnectorError } from "../errors.ts";
+import { readRegular, whyUnusable } from "../regular-file.ts";
 import type { LogFormat, LogLevelName } from "../log.ts";
 import { parseCidr, Settings as SettingsSchema, type Cidr, type PortRange } from "./schema.ts";
 import { describeIssue } from "./issues.ts";
@@ -28,6 +28,8 @@ export interface Settings {
   certFile: string;
   keyFile: string;
   logDir: string;
+  /** The most direct-connection records kept at once (default 10,000). */
+  maxDirects?: number;
   /** Undefined: anyone may call the mapping and direct endpoints. */
   allowedControllers?: Cidr[];
   logLevel: LogLevelName;
@@ -44,11 +46,9 @@ export function loadSettings(path: string): Settings {
   const file = resolve(path);
   let text: string;
   try {
-    text = readFileSync(file, "utf8");
+    text = readRegular(file);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const why = code === "ENOENT" ? "does not exist" : code === "EACCES" ? "cannot be read (permission denied)" : `cannot be read (${code ?? String(error)})`;
-    throw new ConnectorError("config", `Settings file ${file} ${why}.`);
+    throw new ConnectorError("config", `Settings file ${file} ${whyUnusable(error)}.`);
   }
   let json: unknown;
   try {
@@ -66,7 +66,7 @@ export function parseSettings(json: unknown, file: string): Settings {
   }
   const parsed = v.safeParse(SettingsSchema, json);
   if (!parsed.success) {
-    throw new ConnectorError("config", `Settings file ${file}: ${describeIssue(parsed.issues[0])}.`);
+    throw new ConnectorError("config", `Settings file ${file}: ${describeIssue(parsed.issues[0], "the settings")}.`);
   }
   const input = parsed.output;
   const dir = dirname(file);
@@ -88,5 +88,6 @@ export function parseSettings(json: unknown, file: string): Settings {
     allowedControllers: input.allowedControllers?.map((text) => parseCidr(text)!),
     logLevel: input.logLevel,
     logFormat: input.logFormat,
+    maxDirects: input.maxDirects,
   };
 }

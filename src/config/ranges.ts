@@ -7,16 +7,16 @@ export interface PortRange {
 
 const RANGE = /^\s*(\d{1,5})\s*(?:-\s*(\d{1,5})\s*)?$/;
 
-/** Parses "N" or "A-B"; returns a sentence saying what is wrong instead of throwing. */
+/** Parses "N" or "A-B"; returns the rule it breaks instead of throwing (`ports[0] must be <rule> (got "x")`). */
 export function parseRange(text: string): PortRange | string {
   const match = RANGE.exec(text);
-  if (!match) return `"${text}" is not a port ("N") or a port range ("A-B")`;
+  if (!match) return 'a port "N" or a port range "A-B"';
   const from = Number(match[1]);
   const to = match[2] === undefined ? from : Number(match[2]);
   for (const port of [from, to]) {
-    if (port < 1 || port > 65535) return `port ${port} in "${text}" is outside 1-65535`;
+    if (port < 1 || port > 65535) return `${match[2] === undefined ? "a port" : "a port range"} within 1-65535`;
   }
-  if (from > to) return `"${text}" starts after it ends`;
+  if (from > to) return 'a port range "A-B" with A not above B';
   return { from, to };
 }
 

@@ -2,12 +2,15 @@
 import * as v from "valibot";
 import { isIP } from "node:net";
 import { LOG_LEVELS } from "../log.ts";
+import { record } from "./issues.ts";
 import { parseRange, type PortRange } from "./ranges.ts";
 
-const Port = v.pipe(v.number("must be a whole number"), v.integer("must be a whole number"), v.minValue(1, "must be 1-65535"), v.maxValue(65535, "must be 1-65535"));
+const PORT_RULE = "a port number from 1 to 65535";
+const Port = v.pipe(v.number(PORT_RULE), v.integer(PORT_RULE), v.minValue(1, PORT_RULE), v.maxValue(65535, PORT_RULE));
 
+const RANGE_RULE = 'a port "N" or a port range "A-B" as text';
 const Range = v.pipe(
-  v.string('must be a string such as "7000" or "7000-7002"'),
+  v.string(RANGE_RULE),
   v.rawTransform(({ dataset, addIssue, NEVER }) => {
     const range = parseRange(dataset.value);
     if (typeof range === "string") {
@@ -18,34 +21,40 @@ const Range = v.pipe(
   }),
 );
 
-const Ranges = v.array(Range, "must be an array of strings");
+const RANGES_RULE = 'an array of ports "N" and port ranges "A-B"';
+const Ranges = v.array(Range, RANGES_RULE);
 
 /** A path in the settings file; relative ones resolve next to that file. */
-const PathField = v.pipe(v.string("must be a path"), v.nonEmpty("must not be empty"));
+const PathField = (what: string) => v.pipe(v.string(`${what} as text`), v.nonEmpty(`${what} as text`));
 
+const CIDR_RULE = 'an IP address or CIDR such as "10.0.0.0/8"';
 /** An IPv4/IPv6 address, optionally with a /prefix. */
-export const Cidr = v.pipe(
-  v.string("must be an IP address or CIDR"),
-  v.check((text) => parseCidr(text) !== undefined, "must be an IP address or CIDR such as 10.0.0.0/8"),
-);
+export const Cidr = v.pipe(v.string(CIDR_RULE), v.check((text) => parseCidr(text) !== undefined, CIDR_RULE));
 
-export const Settings = v.object({
-  ports: v.pipe(Ranges, v.minLength(1, "must list at least one port or range")),
+const LEVELS_RULE = `one of ${LOG_LEVELS.map((level) => `"${level}"`).join(", ")}`;
+
+/** The most direct-connection records kept at once, unless `maxDirects` says otherwise. */
+export const DEFAULT_MAX_DIRECTS = 10_000;
+const DIRECTS_RULE = "a whole number from 1 to 1000000";
+
+export const Settings = record({
+  ports: v.pipe(Ranges, v.minLength(1, `${RANGES_RULE}, at least one`)),
   exclude: v.optional(Ranges, []),
   broker: Port,
-  address: v.pipe(v.string("must be an IP address or host name"), v.nonEmpty("must not be empty")),
-  dev: v.optional(v.boolean("must be true or false"), false),
   apiPort: v.optional(Port),
   metricsPort: v.optional(Port),
-  metricsPerMappingRejects: v.optional(v.boolean("must be true or false"), false),
-  stateFile: v.optional(PathField),
-  certFile: v.optional(PathField),
-  keyFile: v.optional(PathField),
-  logDir: v.optional(PathField),
-  allowedControllers: v.optional(v.array(Cidr, "must be an array of IP addresses or CIDRs")),
-  logLevel: v.optional(v.picklist(LOG_LEVELS, `must be one of ${LOG_LEVELS.join(", ")}`), "info"),
-  logFormat: v.optional(v.picklist(["text", "json"], "must be text or json"), "text"),
-});
+  address: v.pipe(v.string("an IP address or host name as text"), v.nonEmpty("an IP address or host name as text")),
+  dev: v.optional(v.boolean("true or false"), false),
+  metricsPerMappingRejects: v.optional(v.boolean("true or false"), false),
+  stateFile: v.optional(PathField("a file path")),
+  certFile: v.optional(PathField("a file path")),
+  keyFile: v.optional(PathField("a file path")),
+  logDir: v.optional(PathField("a directory path")),
+  allowedControllers: v.optional(v.array(Cidr, `an array of IP addresses or CIDRs such as ["10.0.0.0/8"]`)),
+  logLevel: v.optional(v.picklist(LOG_LEVELS, LEVELS_RULE), "info"),
+  logFormat: v.optional(v.picklist(["text", "json"], '"text" or "json"'), "text"),
+  maxDirects: v.optional(v.pipe(v.number(DIRECTS_RULE), v.integer(DIRECTS_RULE), v.minValue(1, DIRECTS_RULE), v.maxValue(1_000_000, DIRECTS_RULE)), DEFAULT_MAX_DIRECTS),
+}, "a JSON object");
 
 /** The settings file after validation, before paths are resolved. */
 export type SettingsInput = v.InferOutput<typeof Settings>;

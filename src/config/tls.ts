@@ -1,7 +1,7 @@
 // Loads the certificate and key for non-dev mode and says plainly what is wrong with them.
 import { createPrivateKey, X509Certificate } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { ConnectorError } from "../errors.ts";
+import { readRegular, whyUnusable } from "../regular-file.ts";
 import type { TlsMaterial } from "../relay/types.ts";
 
 export interface TlsCheck {
@@ -38,10 +38,8 @@ export function loadTls(certFile: string, keyFile: string, now = Date.now()): Tl
 
 function readPem(file: string, what: string): string {
   try {
-    return readFileSync(file, "utf8");
+    return readRegular(file);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const why = code === "ENOENT" ? "does not exist" : code === "EACCES" ? "cannot be read (permission denied)" : `cannot be read (${code})`;
-    throw new ConnectorError("tls", `The ${what} file ${file} ${why}; non-dev mode needs it for HTTPS and TLS on the relay ports.`);
+    throw new ConnectorError("tls", `The ${what} file ${file} ${whyUnusable(error)}; non-dev mode needs it for HTTPS and TLS on the relay ports.`);
   }
 }

@@ -5,7 +5,8 @@ import { ConnectorError } from "../errors.ts";
 /** What one agent says about itself on /api/v2/direct. */
 export interface DirectCaller {
   ip: string;
-  port: string | number;
+  /** 1-65535. */
+  port: number;
   certificate: string;
   /** The address the request came from (X-Forwarded-For, else the socket peer). */
   remoteip: string;
@@ -17,6 +18,8 @@ export interface Rendezvous {
   /** Registers `caller` for `id` and returns the other side's details once it has called too. */
   call(id: string, caller: DirectCaller): RendezvousResult;
   forget(id: string): void;
+  /** Rendezvous with a side still remembered. */
+  readonly size: number;
 }
 
 interface Side {
@@ -33,9 +36,17 @@ export const RENDEZVOUS_EXPIRY_MS = 5 * 60_000;
  */
 export function createRendezvous(clock: Clock): Rendezvous {
   const pending = new Map<string, Side[]>();
+  let pruned = clock.now();
+  /** Forgets, at most once per expiry period, the rendezvous whose sides have all expired, so memory follows recent callers. */
+  const prune = (now: number) => {
+    if (now - pruned < RENDEZVOUS_EXPIRY_MS) return;
+    pruned = now;
+    for (const [id, sides] of pending) if (sides.every((side) => now - side.seen >= RENDEZVOUS_EXPIRY_MS)) pending.delete(id);
+  };
   return {
     call(id, caller) {
       const now = clock.now();
+      prune(now);
       const key = `${caller.ip}\u0000${caller.port}\u0000${caller.certificate}`;
       const sides = (pending.get(id) ?? []).filter((side) => now - side.seen < RENDEZVOUS_EXPIRY_MS);
       let mine = sides.find((side) => side.key === key);
@@ -55,6 +66,9 @@ export function createRendezvous(clock: Clock): Rendezvous {
     },
     forget(id) {
       pending.delete(id);
+    },
+    get size() {
+      return pending.size;
     },
   };
 }

@@ -1,5 +1,7 @@
 // The mapping registry: ports from the pool, listeners from the relay, durability from the state file, kept in step.
 import { randomUUID } from "node:crypto";
+import type { Clock } from "../clock.ts";
+import { DEFAULT_MAX_DIRECTS } from "../config/schema.ts";
 import { ConnectorError, isConnectorError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { PortPool } from "../ports/pool.ts";
@@ -29,10 +31,19 @@ export interface MappingService {
   readonly directCount: number;
   readonly availablePorts: number;
   readonly totalPorts: number;
+  /** 507 past `maxDirects`. */
   addDirect(): Promise<DirectRecord>;
   removeDirect(id: string): Promise<void>;
   getDirect(id: string): DirectRecord | undefined;
+  /** Records that an agent called this record's rendezvous, so that it never expires; saved with the next write. */
+  markDirectUsed(id: string): void;
+  /** Stops the expiry sweep. */
+  close(): void;
 }
+
+/** A direct record no agent has called within this long after it was added is removed. */
+export const DIRECT_UNUSED_EXPIRY_MS = 24 * 3_600_000;
+const SWEEP_EVERY_MS = 60_000;
 
 interface Stored {
   entry: Entry;
@@ -44,6 +55,9 @@ export interface MappingServiceOptions {
   relay: Relay;
   stateFile: string;
   log: Logger;
+  clock: Clock;
+  /** The most direct records kept at once; 10,000 by default. */
+  maxDirects?: number;
   /** Told of every state-file write and how long it took. */
   onStateWrite?: (ok: boolean, seconds: number) => void;
 }
@@ -53,7 +67,8 @@ export interface MappingServiceOptions {
  * and their listeners opened with retry, so a port still held elsewhere comes up once it frees.
  */
 export async function createMappingService(options: MappingServiceOptions, restored: Entry[]): Promise<MappingService> {
-  const { pool, relay, log } = options;
+  const { pool, relay, log, clock } = options;
+  const maxDirects = options.maxDirects ?? DEFAULT_MAX_DIRECTS;
   const entries = new Map<string, Stored>();
   const writer = createStateWriter(
     options.stateFile,
@@ -84,12 +99,32 @@ export async function createMappingService(options: MappingServiceOptions, resto
     restored.flatMap((entry) => (entry.kind === "mapping" ? [relay.open(entry.mapping, { retry: true })] : [])),
   );
 
+  /** Removes, durably, the direct records that no agent has called within DIRECT_UNUSED_EXPIRY_MS of being added. */
+  async function sweep(): Promise<void> {
+    const expired: Entry[] = [];
+    for (const { entry } of entries.values()) {
+      const since = entry.kind === "direct" ? entry.direct.unusedSince : undefined;
+      if (since !== undefined && clock.now() - since >= DIRECT_UNUSED_EXPIRY_MS) expired.push(entry);
+    }
+    if (expired.length === 0) return;
+    for (const entry of expired) drop(entryId(entry));
+    await commit(() => expired.forEach(put)).then(
+      () => log.info(`Removed ${expired.length} direct rendezvous never used within 24 h: ${expired.map(entryId).slice(0, 10).join(", ")}${expired.length > 10 ? ", …" : ""}.`),
+      () => undefined, // logged by commit; the next sweep tries again
+    );
+  }
+  let sweeping: Promise<void> | undefined;
+  const runSweep = () => void (sweeping ??= sweep().finally(() => (sweeping = undefined)));
+  runSweep();
+  const stopSweep = clock.every(SWEEP_EVERY_MS, runSweep);
+
   /** Makes a change durable, or undoes it in memory and rethrows. */
   async function commit(undo: () => void): Promise<void> {
     try {
       await writer.persist();
     } catch (error) {
       undo();
+      log.error(error instanceof Error ? error.message : String(error));
       throw error;
     }
   }
@@ -164,7 +199,10 @@ export async function createMappingService(options: MappingServiceOptions, resto
       return pool.size;
     },
     async addDirect() {
-      const direct: DirectRecord = { id: randomUUID(), passkey: randomUUID() };
+      if (entries.size - mappingCount >= maxDirects) {
+        throw new ConnectorError("limit", `The Connector already keeps ${maxDirects} direct connections, the most it keeps ("maxDirects" in the settings); remove unused ones with direct/remove.`);
+      }
+      const direct: DirectRecord = { id: randomUUID(), passkey: randomUUID(), unusedSince: clock.now() };
       put({ kind: "direct", direct });
       await commit(() => drop(direct.id));
       log.info(`Opened direct rendezvous ${direct.id}.`);
@@ -181,6 +219,13 @@ export async function createMappingService(options: MappingServiceOptions, resto
       const entry = entries.get(id)?.entry;
       return entry?.kind === "direct" ? entry.direct : undefined;
     },
+    markDirectUsed(id) {
+      const entry = entries.get(id)?.entry;
+      if (entry?.kind !== "direct" || entry.direct.unusedSince === undefined) return;
+      put({ kind: "direct", direct: { id, passkey: entry.direct.passkey } });
+      writer.persist().catch((error: Error) => log.error(`${error.message} Direct rendezvous ${id} was called; that is saved with the next change.`));
+    },
+    close: stopSweep,
   };
 }
 

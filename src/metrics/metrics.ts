@@ -13,6 +13,8 @@ export interface MetricsSnapshot {
   directs: number;
   portsFree: number;
   portsTotal: number;
+  /** Log lines dropped because the log file or stdout could not take them. */
+  logWriteFailures: number;
 }
 
 export interface MetricsOptions {
@@ -49,11 +51,12 @@ export function createMetrics(options: MetricsOptions): Metrics {
     family(`${P}_ports`, "gauge", "Ports in the pool.", [` ${snapshot.portsTotal}`]) +
     totals.render(snapshot.states);
 
-  const tail = (openFds: number) => {
+  const tail = (snapshot: MetricsSnapshot, openFds: number) => {
     const memory = process.memoryUsage();
     return (
       family(`${P}_state_writes_total`, "counter", "Writes of the state file, by result.", [`{result="ok"} ${writes.ok}`, `{result="error"} ${writes.error}`]) +
       family(`${P}_state_write_seconds`, "histogram", "Time to write the state file durably.", writeLatency.render("")) +
+      family(`${P}_log_write_failures_total`, "counter", "Log lines dropped because the log file or stdout could not take them.", [` ${snapshot.logWriteFailures}`]) +
       family(`${P}_api_requests_total`, "counter", "API requests by endpoint and HTTP status.", Array.from(apiCounts, ([labels, count]) => `{${labels}} ${count}`)) +
       family(`${P}_api_request_seconds`, "histogram", "API request latency by endpoint.", apiLatency.render("")) +
       family("process_resident_memory_bytes", "gauge", "Resident memory of the Connector process.", [` ${memory.rss}`]) +
@@ -76,7 +79,7 @@ export function createMetrics(options: MetricsOptions): Metrics {
       const openFds = countOpenDescriptors();
       yield head(snapshot);
       yield* portSeries(snapshot.states, options.perPortRejects ?? false);
-      yield tail(await openFds);
+      yield tail(snapshot, await openFds);
     },
   };
 }

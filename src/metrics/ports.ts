@@ -65,6 +65,7 @@ export const REJECT_REASONS = [
   ["limit", "rejectedLimit"],
   ["throttled", "rejectedThrottled"],
   ["overload", "rejectedOverload"],
+  ["tls", "rejectedTls"],
 ] as const satisfies ReadonlyArray<readonly [string, keyof PortState]>;
 
 /** The breakdown of the totals by port (metricsPerMappingRejects): only the ports where a count is not zero. */

@@ -2,6 +2,7 @@
 import type { Socket } from "bun";
 import type { PasscodeReader } from "./protocol.ts";
 import type { RelayPort } from "./mapping.ts";
+import type { RecordCutter } from "./records.ts";
 
 /**
  * Where a connection is in its life:
@@ -17,20 +18,28 @@ export class Conn {
   phase: Phase = "pending";
   /**
    * The time the connection's deadline counts from: accept while pending, the start of the wait for a
-   * held public client, the last read for an authorized agent connection.
+   * held public client, the last read (or the end of a pause in reading) for an authorized agent connection.
    */
   since: number;
   /** Passcode being gathered; only while pending on an agent port. */
   reader: PasscodeReader | null = null;
   /** The connection this one relays with; still set after the peer closed, until its bytes are flushed. */
   peer: Conn | null = null;
-  /** Bytes read from this connection and not yet written onward, oldest first. */
+  /** Reads (TLS: records) from this connection not yet written onward, oldest first; each is written as one. */
   unsent: Uint8Array[] | null = null;
   unsentBytes = 0;
   /** Reading is paused (backpressure, a held public client, or shutdown). */
   paused = false;
   /** A wrong passcode from a guessing address: left unanswered until the handshake deadline closes it. */
   tarpit = false;
+  /** Closing was asked for; what it reads from now on is ignored. */
+  dropped = false;
+  /** The peer ended its writes (FIN); with a public partner, the way back stays open (half-close). */
+  readEnded = false;
+  /** This side's write half was shut down after the partner's FIN and the flush of what it had sent. */
+  writeEnded = false;
+  /** TLS ports: cuts what the socket reads into the records the client wrote (see records.ts). */
+  cutter: RecordCutter | null = null;
 
   constructor(
     readonly socket: Socket<Conn>,

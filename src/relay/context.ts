@@ -3,7 +3,8 @@ import type { Clock } from "../clock.ts";
 import type { Logger } from "../log.ts";
 import { createGuard, DEFAULT_GUESS_LIMITS, type Guard } from "./guard.ts";
 import type { MappingRuntime } from "./mapping.ts";
-import type { RelayOptions, TlsMaterial } from "./types.ts";
+import { serverTls, type ServerTls } from "./tls.ts";
+import type { RelayOptions } from "./types.ts";
 
 /** The shared state of one relay, built once by createRelay and handed to each part. */
 export interface RelayContext {
@@ -14,13 +15,15 @@ export interface RelayContext {
   readonly holdTimeoutMs: number;
   readonly bindRetryMs: number;
   readonly privateHoldBytes: number;
+  readonly publicHoldBytes: number;
+  readonly halfCloseIdleMs: number;
   readonly maxPendingPerPort: number;
   /** Wrong passcodes per address, for slowing down guessing. */
   readonly guard: Guard;
   /** Whether one more connection may be kept (descriptors); always yes when not given. */
   readonly admit: () => boolean;
-  /** Certificate for listeners bound from now on; plain TCP when undefined. */
-  tls: TlsMaterial | undefined;
+  /** TLS for connections accepted from now on; plain TCP when undefined. */
+  tls: ServerTls | undefined;
   readonly mappings: Map<string, MappingRuntime>;
   /** Open connections over all mappings, so that shutdown knows when it is done. */
   connections: number;
@@ -39,10 +42,12 @@ export function createContext(options: RelayOptions): RelayContext {
     holdTimeoutMs: options.holdTimeoutMs ?? 10_000,
     bindRetryMs: options.bindRetryMs ?? 1_000,
     privateHoldBytes: options.privateHoldBytes ?? 1024 * 1024,
+    publicHoldBytes: options.publicHoldBytes ?? 64 * 1024,
+    halfCloseIdleMs: options.halfCloseIdleMs ?? 60_000,
     maxPendingPerPort: options.maxPendingPerPort ?? 256,
     guard: createGuard(options.guessLimits ?? DEFAULT_GUESS_LIMITS),
     admit: options.admit ?? (() => true),
-    tls: options.tls,
+    tls: options.tls === undefined ? undefined : serverTls(options.tls),
     mappings: new Map(),
     connections: 0,
     stopping: false,

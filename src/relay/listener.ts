@@ -1,4 +1,5 @@
-// Binding a relay port: at once or by retrying every bindRetryMs, and again with a new certificate on reload.
+// Binding a relay port: at once, or by retrying every bindRetryMs. Every port listens as plain TCP; TLS is
+// taken up per connection at accept (session.ts), so that the record boundaries can be seen.
 import type { SocketHandler } from "bun";
 import type { Conn } from "./conn.ts";
 import type { RelayContext } from "./context.ts";
@@ -11,23 +12,23 @@ export interface Binder {
   retry(port: RelayPort): void;
   /** Stops listening (connections already accepted stay) and cancels any retry. */
   unbind(port: RelayPort): void;
-  /** Listens again with the relay's current TLS material; connections already accepted stay as they are. */
-  rebind(port: RelayPort): void;
 }
 
-export function createBinder(ctx: RelayContext, handler: SocketHandler<Conn>): Binder {
+/** @param handler the accepting handler for plain ports and for TLS ports (before the upgrade). */
+export function createBinder(ctx: RelayContext, handler: (tls: boolean) => SocketHandler<Conn>): Binder {
   const bind = (port: RelayPort): string | undefined => {
-    const tls = ctx.tls;
+    const tls = ctx.tls !== undefined;
     try {
       port.listener = Bun.listen<Conn>({
         hostname: ctx.hostname,
         port: port.number,
         // Each accepted socket starts with the listener's data; `open` swaps it for the socket's own Conn.
         data: port as unknown as Conn,
-        socket: handler,
-        tls: tls === undefined ? undefined : { cert: tls.cert, key: tls.key },
+        socket: handler(tls),
+        // A FIN is relayed as a FIN (half-close), not answered by closing (see pipe.ended).
+        allowHalfOpen: true,
       });
-      port.tls = tls !== undefined;
+      port.tls = tls;
       return undefined;
     } catch (error) {
       port.listener = null;
@@ -52,19 +53,5 @@ export function createBinder(ctx: RelayContext, handler: SocketHandler<Conn>): B
     port.listener = null;
   };
 
-  return {
-    bind,
-    retry,
-    unbind,
-    rebind(port) {
-      if (port.listener === null) return;
-      // Bun cannot swap the certificate of a listening socket, so the port is closed and bound again in
-      // the same turn; should something take the port in between, it is retried like a port at restore.
-      unbind(port);
-      const why = bind(port);
-      if (why === undefined) return;
-      ctx.log.warn(`Mapping ${port.mapping.id}: port ${port.number} could not be bound again after the certificate reload (${why}); retrying every ${ctx.bindRetryMs} ms.`);
-      retry(port);
-    },
-  };
+  return { bind, retry, unbind };
 }

@@ -33,7 +33,12 @@ export class RelayPort {
   rejectedThrottled = 0;
   rejectedOverload = 0;
   heartbeatTimeouts = 0;
+  rejectedTls = 0;
+  staleBytes = 0;
+  recordMismatches = 0;
   lastActivity = 0;
+  /** When a TLS client on this plain port was last reported, so that it is said once a minute. */
+  tlsWarnedAt = 0;
 
   constructor(
     readonly mapping: MappingRuntime,
@@ -93,6 +98,12 @@ export class RelayPort {
     return first(this.freeSet);
   }
 
+  private countPaused(): number {
+    let n = 0;
+    if (this.connSet !== null) for (const conn of this.connSet) if (conn.paused && conn.phase !== "pending") n++;
+    return n;
+  }
+
   /** The port's state as the control plane reports it. */
   snapshot(): PortState {
     return {
@@ -102,6 +113,7 @@ export class RelayPort {
       authorized: this.authorized,
       bound: this.bound,
       waiting: this.agent ? 0 : (this.freeSet?.size ?? 0),
+      paused: this.countPaused(),
       bytesIn: this.bytesIn,
       bytesOut: this.bytesOut,
       rejectedPasscode: this.rejectedPasscode,
@@ -110,6 +122,9 @@ export class RelayPort {
       rejectedThrottled: this.rejectedThrottled,
       rejectedOverload: this.rejectedOverload,
       heartbeatTimeouts: this.heartbeatTimeouts,
+      rejectedTls: this.rejectedTls,
+      staleBytes: this.staleBytes,
+      recordMismatches: this.recordMismatches,
       lastActivity: this.lastActivity,
     };
   }

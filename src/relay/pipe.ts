@@ -22,6 +22,8 @@ export interface Pipe {
   link(a: Conn, b: Conn): void;
   /** Pauses or resumes reading `conn` according to what it holds and where it is. */
   updateReading(conn: Conn): void;
+  /** The peer of `conn` ended its writes (FIN): relayed as half-close in a public pair, otherwise a close. */
+  ended(conn: Conn): void;
   /** The socket of `conn` closed: forgets it, exactly once, and settles its partner. */
   release(conn: Conn): void;
   /** Closes a connection: FIN after what the kernel already holds; its close event releases it. */
@@ -37,11 +39,12 @@ export function createPipe(ctx: RelayContext, partnerGone: (conn: Conn) => void)
 
   const mayRead = (conn: Conn): boolean => {
     if (ctx.stopping || conn.phase === "closed") return false;
-    // A public client held while no agent connection is free is not read at all.
-    if (conn.phase === "free" && !conn.port.agent) return false;
     if (conn.unsentBytes === 0) return true;
-    // A private agent without a live partner reads on until privateHoldBytes are held for the next one.
-    return conn.port.mapping.kind === "private" && conn.peer?.phase !== "linked" && conn.unsentBytes < ctx.privateHoldBytes;
+    // Backpressure: the partner cannot take more.
+    if (conn.peer?.phase === "linked") return false;
+    // No live partner yet: a private agent or a held public client is read on up to its bound.
+    const bound = conn.port.mapping.kind === "private" ? ctx.privateHoldBytes : conn.port.agent ? 0 : ctx.publicHoldBytes;
+    return conn.unsentBytes < bound;
   };
 
   const updateReading = (conn: Conn): void => {
@@ -49,6 +52,8 @@ export function createPipe(ctx: RelayContext, partnerGone: (conn: Conn) => void)
       if (conn.paused) {
         conn.paused = false;
         conn.socket.resume();
+        // Silence is counted only while the connection is read: what it sent meanwhile waits in the kernel.
+        if (conn.port.agent && conn.phase !== "pending") conn.since = clock.now();
       }
     } else if (!conn.paused) {
       conn.paused = true;
@@ -92,10 +97,23 @@ export function createPipe(ctx: RelayContext, partnerGone: (conn: Conn) => void)
       else partnerGone(to);
       return;
     }
+    if (from.readEnded) {
+      // Half-close, as a TCP proxy does: `from` sends no more, so `to` hears its FIN; the way back stays open.
+      if (!to.writeEnded && to.phase !== "closed") {
+        to.writeEnded = true;
+        to.socket.shutdown();
+      }
+      if (to.readEnded && to.unsent === null) {
+        drop(from);
+        drop(to);
+      }
+      return;
+    }
     updateReading(from);
   };
 
   const drop = (conn: Conn): void => {
+    conn.dropped = true;
     conn.socket.close();
   };
 
@@ -103,6 +121,7 @@ export function createPipe(ctx: RelayContext, partnerGone: (conn: Conn) => void)
     forward(from, chunk, now) {
       from.port.bytesIn += chunk.length;
       from.port.lastActivity = now;
+      from.since = now;
       const to = from.peer;
       if (from.unsent === null && to !== null && to.phase === "linked") {
         const n = to.socket.write(chunk);
@@ -139,6 +158,15 @@ export function createPipe(ctx: RelayContext, partnerGone: (conn: Conn) => void)
     },
 
     updateReading,
+
+    ended(conn) {
+      conn.readEnded = true;
+      const peer = conn.peer;
+      // Not relaying to a live public partner: a handshake that stops, a held client that leaves, an idle
+      // agent connection, or a private agent going away (each private connection lives on its own).
+      if (conn.phase !== "linked" || peer === null || peer.phase !== "linked" || conn.port.mapping.kind === "private") return drop(conn);
+      if (conn.unsent === null) delivered(conn, peer);
+    },
 
     release(conn) {
       if (conn.phase === "closed") return;

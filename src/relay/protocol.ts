@@ -10,9 +10,25 @@ export const AUTHORIZED: Uint8Array = Buffer.from("AUTHORIZED");
 /** The heartbeat word, sent by agents and answered by the Connector. */
 export const BEAT: Uint8Array = Buffer.from("BEAT");
 
-/** Whether one read is exactly the heartbeat word (a heartbeat is recognised only alone in a read). */
+/**
+ * Whether one read is a heartbeat: exactly `BEAT`, or `BEATBEAT` (two heartbeats read together, which
+ * the agents count as one too). A heartbeat is recognised only alone in a read.
+ */
 export function isBeat(chunk: Uint8Array): boolean {
-  return chunk.length === 4 && chunk[0] === 0x42 && chunk[1] === 0x45 && chunk[2] === 0x41 && chunk[3] === 0x54;
+  const n = chunk.length;
+  if (n !== 4 && n !== 8) return false;
+  for (let i = 0; i < n; i += 4) {
+    if (chunk[i] !== 0x42 || chunk[i + 1] !== 0x45 || chunk[i + 2] !== 0x41 || chunk[i + 3] !== 0x54) return false;
+  }
+  return true;
+}
+
+/**
+ * Whether the first bytes of a connection open a TLS handshake (a handshake record, major version 3).
+ * A passcode is ASCII, so these bytes on a plain port mean a client that speaks TLS.
+ */
+export function looksLikeTls(chunk: Uint8Array): boolean {
+  return chunk[0] === 0x16 && (chunk.length < 2 || chunk[1] === 0x03);
 }
 
 /**

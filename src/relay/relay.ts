@@ -6,8 +6,9 @@ import { createBinder } from "./listener.ts";
 import { MappingRuntime } from "./mapping.ts";
 import { createPairing, type Pairing } from "./pairing.ts";
 import { createPipe } from "./pipe.ts";
-import { createSocketHandler } from "./session.ts";
+import { createSocketHandlers } from "./session.ts";
 import { createSweeper } from "./sweep.ts";
+import { serverTls } from "./tls.ts";
 import type { Relay, RelayOptions } from "./types.ts";
 
 /** Builds a relay engine; nothing listens until open() is called for a mapping. */
@@ -17,7 +18,8 @@ export function createRelay(options: RelayOptions): Relay {
   let pairing: Pairing | undefined;
   const pipe = createPipe(ctx, (conn) => pairing!.partnerGone(conn));
   pairing = createPairing(ctx, pipe);
-  const binder = createBinder(ctx, createSocketHandler(ctx, pipe, pairing));
+  const handlers = createSocketHandlers(ctx, pipe, pairing);
+  const binder = createBinder(ctx, (tls) => (tls ? handlers.tlsAccept : handlers.plain));
   const sweeper = createSweeper(ctx, pipe);
   let stopped: Promise<void> | undefined;
 
@@ -99,8 +101,8 @@ export function createRelay(options: RelayOptions): Relay {
     },
 
     setTls(tls) {
-      ctx.tls = tls;
-      for (const mapping of ctx.mappings.values()) for (const port of mapping.ports) binder.rebind(port);
+      // Taken up by connections accepted from now on; the ports stay bound.
+      ctx.tls = serverTls(tls);
     },
 
     shutdown(graceMs) {

@@ -1,55 +1,130 @@
-// The life of an accepted connection up to relaying: pending cap, TLS handshake, passcode, maxconnections, heartbeats.
+// The life of an accepted connection up to relaying: admission, TLS upgrade, passcode, maxconnections, heartbeats.
 import type { Socket, SocketHandler } from "bun";
 import { Conn } from "./conn.ts";
 import type { RelayContext } from "./context.ts";
 import type { RelayPort } from "./mapping.ts";
 import type { Pairing } from "./pairing.ts";
 import type { Pipe } from "./pipe.ts";
-import { AUTHORIZED, BEAT, isBeat, PasscodeReader, passcodeMatches } from "./protocol.ts";
+import { AUTHORIZED, BEAT, isBeat, looksLikeTls, PasscodeReader, passcodeMatches } from "./protocol.ts";
+import { RecordCutter, recordOverhead } from "./records.ts";
+
+/** How often a TLS client on a plain port is reported, per port. */
+const TLS_WARNING_MS = 60_000;
+
+export interface SocketHandlers {
+  /** Accepts on plain-TCP ports (dev mode): the accepted socket is the connection. */
+  plain: SocketHandler<Conn>;
+  /**
+   * Accepts on TLS ports: the accepted socket is upgraded at once; its raw half keeps this handler and
+   * sees the ciphertext (for the record lengths), the TLS half gets the connection's handler.
+   */
+  tlsAccept: SocketHandler<Conn>;
+}
 
 /**
- * The one handler object shared by every listener of a relay. A listener is created with its RelayPort as
- * `data`, which Bun hands to each accepted socket; `open` replaces it with the socket's own Conn.
+ * The handlers shared by every listener of a relay. A listener is created with its RelayPort as `data`,
+ * which Bun hands to each accepted socket; `open` replaces it with the socket's own Conn.
  */
-export function createSocketHandler(ctx: RelayContext, pipe: Pipe, pairing: Pairing): SocketHandler<Conn> {
+export function createSocketHandlers(ctx: RelayContext, pipe: Pipe, pairing: Pairing): SocketHandlers {
   const { clock, log } = ctx;
 
-  const passcode = (conn: Conn, chunk: Uint8Array, now: number): void => {
+  /** Checks an accepted socket against the process-wide and per-port bounds; false: it was closed. */
+  const admit = (socket: Socket<Conn>, port: RelayPort): boolean => {
+    if (!ctx.admit()) {
+      port.rejectedOverload++;
+      socket.close();
+      return false;
+    }
+    if (port.agent && throttled(port, socket.remoteAddress)) {
+      port.rejectedThrottled++;
+      socket.close();
+      return false;
+    }
+    // Connections that must still prove themselves are capped, so a flood of idle strangers stays cheap.
+    // At the cap the oldest of them makes room rather than the newcomer: an agent sends its passcode as
+    // soon as it is connected, so the oldest is the likeliest idle stranger, and a flood that keeps the
+    // cap full can never keep agents out.
+    if ((port.agent || port.tls) && port.pending >= ctx.maxPendingPerPort) {
+      const oldest = port.oldestPending();
+      if (oldest === undefined) {
+        socket.close();
+        return false;
+      }
+      port.rejectedTimeout++;
+      pipe.drop(oldest);
+    }
+    socket.setNoDelay(true);
+    return true;
+  };
+
+  const register = (conn: Conn): void => {
+    conn.port.addConn(conn);
+    conn.port.addPending(conn);
+    ctx.connections++;
+  };
+
+  /** A penalized address may keep only a few connections in handshake on one port. */
+  const throttled = (port: RelayPort, address: string): boolean => {
+    if (!ctx.guard.penalized(address, clock.now())) return false;
+    let held = 0;
+    for (const conn of port.pendingConns()) if (conn.socket.remoteAddress === address && ++held >= ctx.guard.limits.pendingPerAddress) return true;
+    return false;
+  };
+
+  /** A TLS client on a plain port: not a guess at a passcode, but a Connector set up in dev mode. */
+  const speaksTls = (conn: Conn, now: number): void => {
+    const port = conn.port;
+    port.rejectedTls++;
+    if (now - port.tlsWarnedAt >= TLS_WARNING_MS || port.tlsWarnedAt === 0) {
+      port.tlsWarnedAt = now;
+      log.warn(
+        `Port ${port.number}: an agent from ${conn.socket.remoteAddress} speaks TLS, but the Connector runs in dev mode (plain TCP); ` +
+          `connection closed. Agents always dial TLS: set "dev": false with a certificate. Said once a minute.`,
+      );
+    }
+    pipe.drop(conn);
+  };
+
+  /** Takes one read while the passcode is gathered; returns where the payload behind it starts, or -1. */
+  const passcode = (conn: Conn, chunk: Uint8Array, now: number): number => {
+    const port = conn.port;
+    if (conn.reader === null && !port.tls && looksLikeTls(chunk)) {
+      speaksTls(conn, now);
+      return -1;
+    }
     const reader = (conn.reader ??= new PasscodeReader());
     const offset = reader.feed(chunk);
-    if (offset < 0) return;
-    const port = conn.port;
+    if (offset < 0) return -1;
     conn.reader = null;
     if (!passcodeMatches(reader.passcode, port.passcode)) {
       port.rejectedPasscode++;
       const address = conn.socket.remoteAddress;
       ctx.guard.failed(address, now);
       if (ctx.guard.penalized(address, now)) {
-        // A guessing address learns nothing until the deadline, and holds few slots meanwhile (see open).
+        // A guessing address learns nothing until the deadline, and holds few slots meanwhile (see admit).
         conn.tarpit = true;
         conn.paused = true;
         conn.socket.pause();
-        return;
+        return -1;
       }
       log.debug(`Port ${port.number}: wrong passcode from ${address}, connection closed.`);
       pipe.drop(conn);
-      return;
+      return -1;
     }
     // maxconnections counts authorized connections only, so idle strangers cannot lock agents out.
     if (port.authorized >= port.maxConnections) {
       port.rejectedLimit++;
       log.debug(`Port ${port.number}: ${port.authorized} of ${port.maxConnections} agent connections in use, connection closed.`);
       pipe.drop(conn);
-      return;
+      return -1;
     }
     if (conn.socket.write(AUTHORIZED) !== AUTHORIZED.length) {
       pipe.drop(conn);
-      return;
+      return -1;
     }
     conn.since = now;
     pairing.ready(conn);
-    // Payload glued behind the passcode is relayed like any read.
-    if (offset < chunk.length && conn.phase !== "closed") pipe.forward(conn, chunk.subarray(offset), now);
+    return offset;
   };
 
   const heartbeat = (conn: Conn): void => {
@@ -61,76 +136,58 @@ export function createSocketHandler(ctx: RelayContext, pipe: Pipe, pairing: Pair
     if (n > 0 && n < BEAT.length) pipe.drop(conn);
   };
 
-  /** A penalized address may keep only a few connections in handshake on one port. */
-  const throttled = (port: RelayPort, address: string): boolean => {
-    if (!ctx.guard.penalized(address, clock.now())) return false;
-    let held = 0;
-    for (const conn of port.pendingConns()) if (conn.socket.remoteAddress === address && ++held >= ctx.guard.limits.pendingPerAddress) return true;
-    return false;
+  /** One read (on TLS ports: one record) of an established connection. */
+  const payload = (conn: Conn, chunk: Uint8Array, now: number): void => {
+    const port = conn.port;
+    if (port.agent) {
+      conn.since = now;
+      if (isBeat(chunk)) return heartbeat(conn);
+      if (port.mapping.kind === "public" && conn.phase !== "linked") {
+        // No client is bound to it: these bytes belong to nobody (the agent replays what a previous
+        // client left unread), and must never reach the next client bound to this connection.
+        port.staleBytes += chunk.length;
+        log.debug(`Port ${port.number}: ${chunk.length} bytes from an agent connection no client is bound to, dropped.`);
+        return;
+      }
+    }
+    pipe.forward(conn, chunk, now);
   };
 
-  return {
-    open(socket) {
-      const port = socket.data as unknown as RelayPort;
-      if (!ctx.admit()) {
-        port.rejectedOverload++;
-        socket.close();
-        return;
-      }
-      if (port.agent && throttled(port, socket.remoteAddress)) {
-        port.rejectedThrottled++;
-        socket.close();
-        return;
-      }
-      // Connections that must still prove themselves are capped, so a flood of idle strangers stays cheap.
-      // At the cap the oldest of them makes room rather than the newcomer: an agent sends its passcode as
-      // soon as it is connected, so the oldest is the likeliest idle stranger, and a flood that keeps the
-      // cap full can never keep agents out.
-      if ((port.agent || port.tls) && port.pending >= ctx.maxPendingPerPort) {
-        const oldest = port.oldestPending();
-        if (oldest === undefined) {
-          socket.close();
-          return;
-        }
-        port.rejectedTimeout++;
-        pipe.drop(oldest);
-      }
-      const conn = new Conn(socket as Socket<Conn>, port, clock.now());
-      socket.data = conn;
-      socket.setNoDelay(true);
-      port.addConn(conn);
-      port.addPending(conn);
-      ctx.connections++;
-      if (!port.agent && !port.tls) pairing.ready(conn);
-    },
+  const read = (conn: Conn, chunk: Uint8Array, now: number): void => {
+    if (conn.phase !== "pending") return payload(conn, chunk, now);
+    const offset = passcode(conn, chunk, now);
+    // Payload glued behind the passcode is relayed like any read.
+    if (offset >= 0 && offset < chunk.length && !conn.dropped) payload(conn, chunk.subarray(offset), now);
+  };
 
-    handshake(socket, success) {
-      const conn = socket.data;
-      if (!(conn instanceof Conn) || conn.phase === "closed") return;
-      if (!success) pipe.drop(conn);
-      else if (!conn.port.agent) pairing.ready(conn);
-    },
-
+  /** What plain and TLS connections share once accepted. */
+  const established: SocketHandler<Conn> = {
     data(socket, chunk) {
       const conn = socket.data;
+      if (conn.dropped || conn.tarpit) return;
       const now = clock.now();
-      if (conn.phase === "pending") {
-        passcode(conn, chunk, now);
-        return;
+      const cutter = conn.cutter;
+      if (cutter === null) return read(conn, chunk, now);
+      cutter.plaintext(chunk);
+      for (let record = cutter.next(); record !== null; record = cutter.next()) {
+        read(conn, record, now);
+        if (conn.dropped || conn.tarpit) return;
       }
-      if (conn.port.agent) {
-        conn.since = now;
-        if (isBeat(chunk)) {
-          heartbeat(conn);
-          return;
-        }
+      if (cutter.mismatched) {
+        cutter.mismatched = false;
+        conn.port.recordMismatches++;
+        log.warn(`Port ${conn.port.number}: the TLS record lengths of a connection from ${socket.remoteAddress} did not match its data; relaying it read by read.`);
       }
-      pipe.forward(conn, chunk, now);
     },
 
     drain(socket) {
       const conn = socket.data;
       if (conn instanceof Conn) pipe.drain(conn);
+    },
+
+    end(socket) {
+      const conn = socket.data;
+      if (conn instanceof Conn && !conn.readEnded) pipe.ended(conn);
     },
 
     close(socket) {
@@ -140,6 +197,56 @@ export function createSocketHandler(ctx: RelayContext, pipe: Pipe, pairing: Pair
 
     error(socket, error) {
       log.debug(`Relay connection from ${socket.remoteAddress}: ${error.message}`);
+    },
+  };
+
+  const secure: SocketHandler<Conn> = {
+    ...established,
+    handshake(socket, success) {
+      const conn = socket.data;
+      if (!(conn instanceof Conn) || conn.phase === "closed") return;
+      if (!success) return pipe.drop(conn);
+      const version = socket.getTLSVersion();
+      conn.cutter?.handshakeDone(version, recordOverhead(version, socket.getCipher()?.name ?? ""));
+      if (!conn.port.agent) pairing.ready(conn);
+    },
+  };
+
+  return {
+    plain: {
+      ...established,
+      open(socket) {
+        const port = socket.data as unknown as RelayPort;
+        if (!admit(socket, port)) return;
+        const conn = new Conn(socket, port, clock.now());
+        socket.data = conn;
+        register(conn);
+        if (!port.agent) pairing.ready(conn);
+      },
+    },
+
+    tlsAccept: {
+      open(socket) {
+        const port = socket.data as unknown as RelayPort;
+        const tls = ctx.tls;
+        if (tls === undefined || !admit(socket, port)) {
+          if (tls === undefined) socket.close();
+          return;
+        }
+        const [raw, upgraded] = socket.upgradeTLS<Conn>({ tls, socket: secure });
+        const conn = new Conn(upgraded, port, clock.now());
+        conn.cutter = new RecordCutter();
+        upgraded.data = conn;
+        raw.data = conn;
+        register(conn);
+      },
+      // The raw half: ciphertext, read before it is decrypted for the TLS half.
+      data(socket, chunk) {
+        socket.data.cutter?.ciphertext(chunk);
+      },
+      error(socket, error) {
+        log.debug(`Relay connection from ${socket.remoteAddress}: ${error.message}`);
+      },
     },
   };
 }

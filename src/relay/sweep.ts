@@ -24,7 +24,13 @@ export function createSweeper(ctx: RelayContext, pipe: Pipe): Sweeper {
 
   const check = (port: RelayPort, conn: Conn, now: number): void => {
     const age = now - conn.since;
-    if (conn.phase === "pending") {
+    const peer = conn.peer;
+    if (conn.phase === "linked" && peer !== null && (conn.readEnded || peer.readEnded)) {
+      // A half-closed public pair lives while traffic flows the other way, and ends after halfCloseIdleMs without.
+      if (now - Math.max(conn.since, peer.since) < ctx.halfCloseIdleMs || conn.dropped) return;
+      pipe.drop(conn);
+      if (peer.phase !== "closed") pipe.drop(peer);
+    } else if (conn.phase === "pending") {
       if (age < ctx.handshakeTimeoutMs) return;
       if (!conn.tarpit) port.rejectedTimeout++; // a tarpit was counted for its wrong passcode already
       pipe.drop(conn);
@@ -33,7 +39,8 @@ export function createSweeper(ctx: RelayContext, pipe: Pipe): Sweeper {
       if (conn.phase !== "free" || age < ctx.holdTimeoutMs) return;
       port.rejectedTimeout++;
       pipe.drop(conn);
-    } else if (port.heartbeatMs > 0 && age >= port.heartbeatMs) {
+    } else if (port.heartbeatMs > 0 && age >= port.heartbeatMs && !conn.paused) {
+      // A connection the relay does not read (backpressure, a held private payload) is not silent.
       port.heartbeatTimeouts++;
       ctx.log.debug(`Port ${port.number}: no heartbeat for ${age} ms, agent connection closed.`);
       pipe.drop(conn);

@@ -43,6 +43,8 @@ export interface PortState {
   bound: number;
   /** Public clients held while no agent connection is free (public port2). */
   waiting: number;
+  /** Established connections the relay is not reading now (backpressure, a held payload, a held client). */
+  paused: number;
   /** Payload bytes read from this port's connections. */
   bytesIn: number;
   /** Payload bytes written to this port's connections. */
@@ -56,6 +58,12 @@ export interface PortState {
   /** Connections closed at accept because the process is near its descriptor limit. */
   rejectedOverload: number;
   heartbeatTimeouts: number;
+  /** Agent connections that opened a TLS handshake on a plain-TCP (dev mode) port, closed at once. */
+  rejectedTls: number;
+  /** Payload bytes read from a public mapping's agent connection while no client was bound to it, dropped. */
+  staleBytes: number;
+  /** TLS connections whose record lengths did not match their plaintext; relayed read by read from then on. */
+  recordMismatches: number;
   /** Milliseconds since the epoch of the last byte read or written; 0 = never. */
   lastActivity: number;
 }
@@ -112,6 +120,13 @@ export interface RelayOptions {
   bindRetryMs?: number;
   /** Payload held for an absent private peer before reading stops, bytes. Default 1 MiB. */
   privateHoldBytes?: number;
+  /**
+   * What a held public client (no agent connection free) may send before reading it stops, bytes.
+   * Default 64 KiB. It is read so that a client that leaves while held is noticed and never paired.
+   */
+  publicHoldBytes?: number;
+  /** A public pair with one direction ended (half-close) is closed after this long without traffic, ms. Default 60,000. */
+  halfCloseIdleMs?: number;
   /** Connections still in their handshake allowed per port. Default 256. */
   maxPendingPerPort?: number;
   /** When an address counts as guessing passcodes, and what it costs it (see guard.ts). */

@@ -1,44 +1,60 @@
 // The state file's records, as the Java Connector wrote them and as we write them: one field list, one place.
 import * as v from "valibot";
+import { record } from "../config/issues.ts";
 import type { RelayMapping } from "../relay/types.ts";
 
-/** A count or a duration: a JSON integer, or a string of decimal digits (the Java Connector wrote both). */
-export const WholeNumber = v.pipe(
-  v.union([
-    v.pipe(v.number(), v.safeInteger()),
-    v.pipe(v.string(), v.regex(/^\s*\d{1,15}\s*$/), v.transform(Number)),
-  ], "must be a whole number"),
-  v.minValue(0, "must not be negative"),
-);
+/**
+ * A count or a duration from 0 to `max`: a JSON integer, or a string of decimal digits (the Java
+ * Connector wrote both). Every issue states `rule`.
+ */
+export function wholeNumber(max: number, rule = `a whole number from 0 to ${max}`) {
+  return v.pipe(
+    v.union([
+      v.pipe(v.number(rule), v.safeInteger(rule)),
+      v.pipe(v.string(rule), v.regex(/^\s*\d{1,15}\s*$/, rule), v.transform(Number)),
+    ], rule),
+    v.minValue(0, rule),
+    v.maxValue(max, rule),
+  );
+}
 
-const Text = v.optional(v.pipe(v.string("must be a string")), "");
-const PortNumber = v.pipe(WholeNumber, v.maxValue(65535, "must be a port number"));
+const Count = wholeNumber(Number.MAX_SAFE_INTEGER, "a whole number");
+const PortNumber = wholeNumber(65535, "a port number from 0 to 65535");
+const Secret = v.pipe(v.string("a passcode as text"), v.nonEmpty("a passcode as text"));
 
-export const StateRecord = v.object({
-  id: v.pipe(v.string("must be a string"), v.nonEmpty("must not be empty")),
+export const StateRecord = record({
+  id: v.pipe(v.string("an id as text"), v.nonEmpty("an id as text")),
   port1: PortNumber,
   port2: v.optional(PortNumber, 0),
-  maxconnectionsport1: v.optional(WholeNumber, 0),
-  maxconnectionsport2: v.optional(WholeNumber, 0),
-  passcodeport1: v.pipe(v.string("must be a string"), v.nonEmpty("must not be empty")),
-  passcodeport2: Text,
-  heartbeatabsencethresholdport1: v.optional(WholeNumber, 0),
-  heartbeatabsencethresholdport2: v.optional(WholeNumber, 0),
-});
+  maxconnectionsport1: v.optional(Count, 0),
+  maxconnectionsport2: v.optional(Count, 0),
+  passcodeport1: Secret,
+  passcodeport2: v.optional(v.string("a passcode as text, or empty"), ""),
+  heartbeatabsencethresholdport1: v.optional(Count, 0),
+  heartbeatabsencethresholdport2: v.optional(Count, 0),
+  /** Direct records only: when it was added, while no agent has called its rendezvous yet (ms since the epoch). */
+  unusedsince: v.optional(Count),
+}, "a mapping record, a JSON object");
 export type StateRecord = v.InferOutput<typeof StateRecord>;
 
-export const StateFile = v.object({ mappings: v.array(StateRecord, "must be an array") });
+export const StateFile = record({ mappings: v.array(StateRecord, "an array of mapping records") }, 'a JSON object {"mappings":[...]}');
 
 /** A rendezvous record (PROTOCOL 4): stored with port1 0 and the passkey as passcodeport1. */
 export interface DirectRecord {
   id: string;
   passkey: string;
+  /** Set from its creation until an agent first calls its rendezvous; undefined once used (or unknown: 1.x files). */
+  unusedSince?: number;
 }
 
 export type Entry = { kind: "mapping"; mapping: RelayMapping } | { kind: "direct"; direct: DirectRecord };
 
 export function fromRecord(record: StateRecord): Entry {
-  if (record.port1 === 0) return { kind: "direct", direct: { id: record.id, passkey: record.passcodeport1 } };
+  if (record.port1 === 0) {
+    const direct: DirectRecord = { id: record.id, passkey: record.passcodeport1 };
+    if (record.unusedsince !== undefined) direct.unusedSince = record.unusedsince;
+    return { kind: "direct", direct };
+  }
   return {
     kind: "mapping",
     mapping: {
@@ -58,10 +74,11 @@ export function fromRecord(record: StateRecord): Entry {
 
 export function toRecord(entry: Entry): StateRecord {
   if (entry.kind === "direct") {
-    const { id, passkey } = entry.direct;
+    const { id, passkey, unusedSince } = entry.direct;
     return {
       id, port1: 0, port2: 0, maxconnectionsport1: 0, maxconnectionsport2: 0,
       passcodeport1: passkey, passcodeport2: "", heartbeatabsencethresholdport1: 0, heartbeatabsencethresholdport2: 0,
+      ...(unusedSince === undefined ? {} : { unusedsince: unusedSince }),
     };
   }
   const m = entry.mapping;

@@ -12,7 +12,7 @@ describe("direct connections", () => {
     expect(body.port).toBe(12345);
     expect(d.daemon.service.availablePorts).toBe(free);
     const json = loadState(d.settings.stateFile);
-    expect(json).toEqual([{ kind: "direct", direct: { id: body.id, passkey: body.passkey } }]);
+    expect(json).toEqual([{ kind: "direct", direct: { id: body.id, passkey: body.passkey, unusedSince: expect.any(Number) } }]);
   });
 
   test("the rendezvous: wait, then each side gets the other's details", async () => {
@@ -23,11 +23,43 @@ describe("direct connections", () => {
     expect((await d.post("/api/v2/direct", a)).body).toMatchObject({ status: "wait", id });
     expect((await d.post("/api/v2/direct", a)).body.status).toBe("wait");
     const second = (await d.post("/api/v2/direct", b)).body;
-    expect(second).toMatchObject({ status: "ok", id, ip: "10.0.0.1", remoteip: "127.0.0.1", port: "5000", certificate: "CERT-A" });
+    expect(second).toMatchObject({ status: "ok", id, ip: "10.0.0.1", remoteip: "127.0.0.1", port: 5000, certificate: "CERT-A" });
     expect(Object.keys(second)).toEqual(["status", "id", "ip", "remoteip", "port", "certificate", "timestamp"]);
     expect((await d.post("/api/v2/direct", a)).body).toMatchObject({ status: "ok", ip: "10.0.0.2", certificate: "CERT-B" });
     const third = await d.post("/api/v2/direct", { ...b, ip: "10.0.0.3" });
     expect(third.status).toBe(409);
+  });
+
+  test("malformed sides are 400 with a sentence and never become a side; real agents then meet as usual", async () => {
+    await using d = await startTestDaemon();
+    const { id, passkey } = (await d.post("/api/v2/direct/add", {})).body;
+    const good = { id, passkey, ip: "10.0.0.1", port: 5000, certificate: "CERT-A" };
+    const bad: [Record<string, unknown>, string][] = [
+      [{ ...good, ip: { a: 1 } }, 'ip must be an address as text (got {"a":1}).'],
+      [{ ...good, ip: undefined }, "ip is missing; it must be an address as text."],
+      [{ ...good, port: [5000] }, "port must be a port number from 1 to 65535 (got [5000])."],
+      [{ ...good, port: undefined }, "port is missing; it must be a port number from 1 to 65535."],
+      [{ ...good, port: 0 }, "port must be a port number from 1 to 65535 (got 0)."],
+      [{ ...good, port: 65536 }, "port must be a port number from 1 to 65535 (got 65536)."],
+      [{ ...good, port: 50.5 }, "port must be a port number from 1 to 65535 (got 50.5)."],
+      [{ ...good, port: "5000x" }, 'port must be a port number from 1 to 65535 (got "5000x").'],
+      [{ ...good, certificate: null }, "certificate must be text, which may be empty (got null)."],
+      [{ ...good, certificate: 7 }, "certificate must be text, which may be empty (got 7)."],
+    ];
+    for (const [fields, message] of bad) {
+      const { status, body } = await d.post("/api/v2/direct", fields, { json: true });
+      expect({ fields, status, message: body.errormessage }).toEqual({ fields, status: 400, message });
+    }
+    const form = { id, passkey, ip: "10.0.0.1", port: "0", certificate: "" };
+    expect((await d.post("/api/v2/direct", form)).status).toBe(400);
+    // Nothing above became a side: the first real agent waits, the second gets the first's details.
+    expect((await d.post("/api/v2/direct", { ...form, port: "5000", certificate: "CERT-A" })).body.status).toBe("wait");
+    const second = await d.post("/api/v2/direct", { id, passkey, ip: "10.0.0.2", port: 6000, certificate: "" }, { json: true });
+    expect(second.status).toBe(200);
+    expect(second.body).toMatchObject({ status: "ok", ip: "10.0.0.1", port: 5000, certificate: "CERT-A" });
+    expect(second.text).toContain('"port":5000,');
+    const first = await d.post("/api/v2/direct", { ...form, port: "5000", certificate: "CERT-A" });
+    expect(first.body).toMatchObject({ status: "ok", ip: "10.0.0.2", port: 6000, certificate: "" });
   });
 
   test("X-Forwarded-For is reported as the remote address", async () => {

@@ -8,27 +8,32 @@ import { thrown } from "../support/thrown.ts";
 
 const here = import.meta.dir;
 
-/** The field each invalid file must be blamed on (empty: the file as a whole). */
+/** The exact sentence each invalid file is refused with, after "Settings file <path>" (empty: the file as a whole). */
 const blamed: Record<string, string> = {
-  "truncated-json.conf": "not valid JSON",
-  "missing-ports.conf": 'field "ports" is missing',
-  "missing-broker.conf": 'field "broker" is missing',
-  "missing-address.conf": 'field "address" is missing',
-  "port-too-high.conf": 'field "ports[0]"',
-  "port-zero.conf": 'field "ports[0]"',
-  "range-reversed.conf": 'field "ports[0]"',
-  "port-not-string.conf": 'field "ports[0]"',
-  "ports-not-array.conf": 'field "ports"',
-  "exclude-garbage.conf": 'field "exclude[0]"',
-  "broker-not-number.conf": 'field "broker"',
-  "broker-too-high.conf": 'field "broker"',
-  "dev-string.conf": 'field "dev"',
-  "metrics-rejects-string.conf": 'field "metricsPerMappingRejects"',
-  "apiport-fraction.conf": 'field "apiPort"',
-  "cidr-bad-prefix.conf": 'field "allowedControllers[0]"',
-  "loglevel-unknown.conf": 'field "logLevel"',
-  "not-an-object.conf": "must hold a JSON object",
-  "empty.conf": "not valid JSON",
+  "truncated-json.conf": " is not valid JSON: JSON Parse error: Expected '}'.",
+  "missing-ports.conf": ': ports is missing; it must be an array of ports "N" and port ranges "A-B".',
+  "missing-broker.conf": ": broker is missing; it must be a port number from 1 to 65535.",
+  "missing-address.conf": ": address is missing; it must be an IP address or host name as text.",
+  "port-too-high.conf": ': ports[0] must be a port range within 1-65535 (got "6000-70000").',
+  "port-zero.conf": ': ports[0] must be a port range within 1-65535 (got "0-10").',
+  "range-reversed.conf": ': ports[0] must be a port range "A-B" with A not above B (got "7000-6000").',
+  "port-not-string.conf": ': ports[0] must be a port "N" or a port range "A-B" as text (got 6000).',
+  "ports-not-array.conf": ': ports must be an array of ports "N" and port ranges "A-B" (got "6000-6001").',
+  "exclude-garbage.conf": ': exclude[0] must be a port "N" or a port range "A-B" (got "abc").',
+  "broker-not-number.conf": ': broker must be a port number from 1 to 65535 (got "12345x").',
+  "broker-too-high.conf": ": broker must be a port number from 1 to 65535 (got 123456).",
+  "dev-string.conf": ': dev must be true or false (got "true").',
+  "metrics-rejects-string.conf": ': metricsPerMappingRejects must be true or false (got "yes").',
+  "apiport-fraction.conf": ": apiPort must be a port number from 1 to 65535 (got 1.5).",
+  "cidr-bad-prefix.conf": ': allowedControllers[0] must be an IP address or CIDR such as "10.0.0.0/8" (got "10.0.0.0/33").',
+  "loglevel-unknown.conf": ': logLevel must be one of "error", "warn", "info", "debug" (got "loud").',
+  "not-an-object.conf": ' must hold a JSON object such as {"ports":["30000-39999"],"broker":12345,"address":"127.0.0.1"}.',
+  "empty.conf": " is not valid JSON: JSON Parse error: Unexpected EOF.",
+  "maxdirects-zero.conf": ": maxDirects must be a whole number from 1 to 1000000 (got 0).",
+  "address-empty.conf": ': address must be an IP address or host name as text (got "").',
+  "logformat-number.conf": ': logFormat must be "text" or "json" (got 1).',
+  "statefile-empty.conf": ': stateFile must be a file path as text (got "").',
+  "ports-empty.conf": ': ports must be an array of ports "N" and port ranges "A-B", at least one (got []).',
 };
 
 describe("valid settings files load unchanged", () => {
@@ -52,6 +57,7 @@ describe("valid settings files load unchanged", () => {
     expect(s.certFile).toBe(join(here, "valid", "server-cert.pem"));
     expect(s.logDir).toBe("/var/log/iofog-connector");
     expect(s.allowedControllers).toBeUndefined();
+    expect(s.maxDirects).toBe(10_000);
   });
 
   test("without dev the API is HTTPS on 443", () => {
@@ -70,6 +76,7 @@ describe("valid settings files load unchanged", () => {
     expect(s.allowedControllers?.map((c) => `${c.address}/${c.prefix}`)).toEqual(["10.0.0.0/8", "192.168.1.7/32", "::1/128", "fd00::/8"]);
     expect(s.logLevel).toBe("debug");
     expect(s.logFormat).toBe("json");
+    expect(s.maxDirects).toBe(500);
   });
 });
 
@@ -85,9 +92,7 @@ describe("invalid settings files are refused with one line naming the file and t
       expect(error).toBeInstanceOf(ConnectorError);
       const message = (error as ConnectorError).message;
       expect((error as ConnectorError).code).toBe("config");
-      expect(message).toContain(file);
-      expect(message).toContain(blamed[name]!);
-      expect(message).not.toContain("\n");
+      expect(message).toBe(`Settings file ${file}${blamed[name]!}`);
     });
   }
 

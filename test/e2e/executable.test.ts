@@ -83,7 +83,7 @@ describe("the compiled executable", () => {
     const stderr = child.stderr.toString().trim();
     expect(stderr.split("\n")).toHaveLength(1);
     expect(stderr).toContain(config);
-    expect(stderr).toContain('field "ports[0]"');
+    expect(stderr).toBe(`Settings file ${config}: ports[0] must be a port range within 1-65535 (got "6000-70000").`);
     expect(stderr).not.toContain("    at ");
     expect(i.config).toBe(config);
   });

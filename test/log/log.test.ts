@@ -46,3 +46,13 @@ test("setLevel changes a running logger; redact never shows a whole passcode", (
   expect(redact(passcode)).toBe("0b403b65…");
   expect(redact("short")).toBe("…");
 });
+
+test("a writer that throws (stdout closed) never reaches the caller, and the line is counted", () => {
+  using dir = tempDir();
+  const log = createLogger({ logDir: dir.path, write: () => { throw Object.assign(new Error("EPIPE"), { code: "EPIPE" }); } });
+  expect(() => log.error("still in the file")).not.toThrow();
+  expect(log.writeFailures).toBe(1);
+  log.close();
+  expect(() => log.close()).not.toThrow();
+  expect(readFileSync(join(dir.path, LOG_FILE_NAME), "utf8")).toContain("still in the file");
+});

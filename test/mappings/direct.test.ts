@@ -2,9 +2,9 @@ import { describe, expect, test } from "bun:test";
 import { createRendezvous, RENDEZVOUS_EXPIRY_MS } from "../../src/mappings/direct.ts";
 import { manualClock } from "../support/manual-clock.ts";
 
-const a = { ip: "10.0.0.1", port: "5000", certificate: "CERT-A", remoteip: "1.1.1.1" };
-const b = { ip: "10.0.0.2", port: "6000", certificate: "CERT-B", remoteip: "2.2.2.2" };
-const c = { ip: "10.0.0.3", port: "7000", certificate: "CERT-C", remoteip: "3.3.3.3" };
+const a = { ip: "10.0.0.1", port: 5000, certificate: "CERT-A", remoteip: "1.1.1.1" };
+const b = { ip: "10.0.0.2", port: 6000, certificate: "CERT-B", remoteip: "2.2.2.2" };
+const c = { ip: "10.0.0.3", port: 7000, certificate: "CERT-C", remoteip: "3.3.3.3" };
 
 describe("direct rendezvous", () => {
   test("the first caller waits, the second gets the first's details, then the first gets the second's", () => {
@@ -42,5 +42,14 @@ describe("direct rendezvous", () => {
     expect(r.call("two", b)).toEqual({ status: "wait" });
     r.forget("one");
     expect(r.call("one", c)).toEqual({ status: "wait" });
+  });
+
+  test("rendezvous whose sides all expired are forgotten, even if their ids are never called again", () => {
+    const clock = manualClock();
+    const r = createRendezvous(clock);
+    for (let i = 0; i < 100; i++) r.call(`old-${i}`, a);
+    clock.advance(RENDEZVOUS_EXPIRY_MS);
+    r.call("new", b);
+    expect(r.size).toBe(1);
   });
 });

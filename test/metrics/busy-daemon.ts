@@ -14,7 +14,7 @@ export interface Mapping {
 export interface BusyDaemon extends TestDaemon {
   /** A public mapping that relayed "hello" from a client to its agent. */
   relayed: Mapping;
-  /** A public mapping whose port1 refused one wrong passcode. */
+  /** A public mapping whose port1 refused one wrong passcode and one TLS handshake (dev mode: plain TCP). */
   refused: Mapping;
   /** A public mapping whose agent connection was closed for heartbeat absence. */
   silent: Mapping;
@@ -49,6 +49,9 @@ export async function startBusyDaemon(overrides: Partial<Settings> = {}): Promis
     using stranger = await rawConnect(refused.port1);
     stranger.socket.write("x".repeat(36));
     await within(10_000, "the wrong passcode refused", stranger.closed);
+    using tlsAgent = await rawConnect(refused.port1);
+    tlsAgent.socket.write(Uint8Array.of(0x16, 0x03, 0x01));
+    await within(10_000, "the TLS handshake refused", tlsAgent.closed);
 
     using quiet = await rawConnect(silent.port1);
     quiet.socket.write(silent.passcode1);

@@ -23,7 +23,7 @@ test("each mapping adds a fixed number of series, whatever its rejects and timeo
 
 test("a reject and a heartbeat timeout show in the totals by reason, and stay there once their mapping is removed", async () => {
   await using d = await startBusyDaemon();
-  const expected = { passcode: 1, timeout: 0, limit: 0, throttled: 0, overload: 0 };
+  const expected = { passcode: 1, timeout: 0, limit: 0, throttled: 0, overload: 0, tls: 1 };
   const totals = (samples: Map<string, number>) =>
     Object.fromEntries(Object.keys(expected).map((reason) => [reason, samples.get(`iofog_connector_handshakes_rejected_total{reason="${reason}"}`)]));
   let samples = parseExposition(await d.scrape());
@@ -44,6 +44,7 @@ test("metricsPerMappingRejects lists the non-zero rejects and timeouts per port"
   const breakdown = [...samples].filter(([key]) => key.startsWith("iofog_connector_port_handshakes_rejected_total") || key.startsWith("iofog_connector_port_heartbeat_timeouts_total"));
   expect(breakdown).toEqual([
     [`iofog_connector_port_handshakes_rejected_total{port="${d.refused.port1}",reason="passcode"}`, 1],
+    [`iofog_connector_port_handshakes_rejected_total{port="${d.refused.port1}",reason="tls"}`, 1],
     [`iofog_connector_port_heartbeat_timeouts_total{port="${d.silent.port1}"}`, 1],
   ]);
 });

@@ -91,7 +91,8 @@ describe("passcodeMatches", () => {
   });
 });
 
-test("isBeat: only a read that is exactly BEAT", () => {
+test("isBeat: only a read that is exactly BEAT or BEATBEAT", () => {
   expect(isBeat(bytes("BEAT"))).toBe(true);
-  for (const other of ["BEA", "BEATS", "BEATBEAT", "beat", "XEAT", "BXAT", "BEXT", "BEAX", ""]) expect(isBeat(bytes(other))).toBe(false);
+  expect(isBeat(bytes("BEATBEAT"))).toBe(true);
+  for (const other of ["BEA", "BEATS", "BEATBEA", "BEATBEATBEAT", "BEATXEAT", "XEATBEAT", "beat", "XEAT", "BXAT", "BEXT", "BEAX", ""]) expect(isBeat(bytes(other))).toBe(false);
 });

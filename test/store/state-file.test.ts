@@ -69,6 +69,25 @@ describe("loading configs.json", () => {
     });
   }
 
+  test("a malformed record is named with the field, the rule and what was given", () => {
+    using dir = tempDir();
+    const file = dir.file("configs.json");
+    const cases: [string, string][] = [
+      ['{"maps":[]}', "mappings is missing; it must be an array of mapping records"],
+      ['{"mappings":[{"id":"a","port1":"x","port2":2,"passcodeport1":"p"}]}', 'mappings[0].port1 must be a port number from 0 to 65535 (got "x")'],
+      ['{"mappings":[{"id":"a","port1":1,"port2":2,"passcodeport1":"p","maxconnectionsport1":1.5}]}', "mappings[0].maxconnectionsport1 must be a whole number (got 1.5)"],
+      ['{"mappings":[{"id":"a","port1":1,"port2":2}]}', "mappings[0].passcodeport1 is missing; it must be a passcode as text"],
+      ['{"mappings":[7]}', "mappings[0] must be a mapping record, a JSON object (got 7)"],
+    ];
+    for (const [text, why] of cases) {
+      writeFileSync(file, text);
+      expect(thrown(() => loadState(file))).toHaveProperty(
+        "message",
+        `State file ${file} is not a mapping list: ${why}; it was left as it is: repair or move it aside, then start again.`,
+      );
+    }
+  });
+
   test("an unreadable file is refused", () => {
     if (process.getuid?.() === 0) return; // root reads any file; permissions cannot be tested here
     using dir = tempDir();

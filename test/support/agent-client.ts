@@ -92,7 +92,11 @@ export class NotAuthorized extends Error {}
  * Dials once: connects (TLS verified against `ca` only), writes the passcode in one write, then reads once
  * into a 10-byte buffer expecting exactly AUTHORIZED; bytes behind it count as the next read.
  */
-export async function dialAgent(options: AgentOptions): Promise<AgentLink> {
+/**
+ * Dials, presents the passcode and resolves with the link once AUTHORIZED is read. `prepare` sees the
+ * link before any payload is read: payload may follow AUTHORIZED in the same read.
+ */
+export async function dialAgent(options: AgentOptions, prepare?: (link: AgentLink) => void): Promise<AgentLink> {
   const ep = await connect({ port: options.port, hostname: options.hostname, ca: options.ca });
   const answer = Promise.withResolvers<AgentLink>();
   let link: AgentLink | undefined;
@@ -104,6 +108,7 @@ export async function dialAgent(options: AgentOptions): Promise<AgentLink> {
       return;
     }
     link = new AgentLink(ep, options);
+    prepare?.(link);
     answer.resolve(link);
     if (chunk.length > AUTHORIZED.length) link.read(chunk.subarray(AUTHORIZED.length));
   };
@@ -146,8 +151,8 @@ export class PublicAgent {
       running: () => this.running,
       dialled: () => void this.dials++,
       refused: () => void this.refusals++,
+      prepare: (link) => this.serve(link),
       use: async (link) => {
-        this.serve(link);
         this.links.add(link);
         await link.closed;
         this.links.delete(link);
@@ -235,8 +240,8 @@ export class PrivateAgent {
       running: () => this.running,
       dialled: () => void this.dials++,
       refused: () => {},
+      prepare: (link) => (link.onPayload = (chunk) => this.read(link, chunk)),
       use: async (link) => {
-        link.onPayload = (chunk) => this.read(link, chunk);
         this.link = link;
         await link.closed;
         if (this.link === link) this.link = undefined;
@@ -266,10 +271,10 @@ export class PrivateAgent {
   }
 
   /**
-   * Sends one message and resolves with the number of attempts once it is acknowledged; rejects after
-   * `maxResends` resends without ACK. `beforeTxend` runs between the message and TXEND.
+   * Sends one message, TXEND right behind it, and resolves with the number of attempts once it is
+   * acknowledged; rejects after `maxResends` resends without ACK.
    */
-  async send(message: Uint8Array, beforeTxend?: () => Promise<void>): Promise<number> {
+  async send(message: Uint8Array): Promise<number> {
     const ackTimeoutMs = this.options.ackTimeoutMs ?? 1000;
     const maxResends = this.options.maxResends ?? 4;
     for (let attempt = 0; attempt <= maxResends; attempt++) {
@@ -278,7 +283,6 @@ export class PrivateAgent {
       const acked = new Promise<void>((resolve) => (this.waitingAck = resolve));
       this.sends++;
       await link.send(message);
-      if (beforeTxend) await beforeTxend();
       await link.send(TXEND);
       const timeout = ackTimeoutMs * 2 ** attempt;
       const ok = await Promise.race([acked.then(() => true), Bun.sleep(timeout).then(() => false)]);
@@ -304,6 +308,8 @@ export class PrivateAgent {
 
 interface Dialling {
   running(): boolean;
+  /** Sets up a new link before its first payload is read. */
+  prepare(link: AgentLink): void;
   dialled(): void;
   refused(): void;
   /** Serves one authorized connection until it closes. */
@@ -315,7 +321,7 @@ async function keepDialling(options: AgentOptions, steps: Dialling): Promise<voi
   while (steps.running()) {
     steps.dialled();
     try {
-      const link = await dialAgent(options);
+      const link = await dialAgent(options, steps.prepare);
       if (!steps.running()) {
         link.ep.socket.terminate();
         return;

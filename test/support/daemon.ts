@@ -26,7 +26,7 @@ export function randomPortRange(size: number): { from: number; to: number } {
 
 export async function startTestDaemon(
   overrides: Partial<Settings> = {},
-  options: { dir?: string; keepDir?: boolean; relayLimits?: DaemonOptions["relayLimits"]; hostname?: string } = {},
+  options: { dir?: string; keepDir?: boolean; relayLimits?: DaemonOptions["relayLimits"]; hostname?: string; clock?: DaemonOptions["clock"] } = {},
 ): Promise<TestDaemon> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), "iofog-daemon-"));
   const settings: Settings = {
@@ -49,7 +49,7 @@ export async function startTestDaemon(
   const log = createLogger({ level: settings.logLevel, logDir: settings.logDir, write: (line) => void lines.push(line) });
   let daemon: Daemon;
   try {
-    daemon = await startDaemon({ settings, log, hostname: options.hostname ?? "127.0.0.1", shutdownGraceMs: 1000, relayLimits: options.relayLimits });
+    daemon = await startDaemon({ settings, log, clock: options.clock, hostname: options.hostname ?? "127.0.0.1", shutdownGraceMs: 1000, relayLimits: options.relayLimits });
   } catch (error) {
     log.close();
     if (!options.dir && !options.keepDir) rmSync(dir, { recursive: true, force: true });

@@ -1,0 +1,167 @@
+// Keeps TLS record boundaries: reads record lengths off the ciphertext and cuts the decrypted stream at them.
+//
+// Bun's TLS socket hands every record decrypted from one kernel read to a single `data` callback. The
+// deployed agent frames its messages by TLS record (one Write is one record, one Read returns at most
+// one), so the relay must see one read per record. The raw half of `upgradeTLS` sees each kernel read's
+// ciphertext before it is decrypted; the record headers there give every record's length, and the
+// length of its plaintext follows from the negotiated protocol and cipher. No cryptography happens here.
+
+/** TLS record header: content type (1), version (2), length (2). */
+const HEADER = 5;
+const APPLICATION_DATA = 23;
+/** A plaintext chunk this long may end inside a record legitimately: Bun's read buffer filled up. */
+const FULL_READ = 256 * 1024;
+
+/**
+ * Bytes a record adds to its plaintext, for the AEAD suites whose overhead is fixed; undefined for any
+ * other (CBC padding hides the length), which the relay then forwards read by read.
+ */
+export function recordOverhead(version: string, cipher: string): number | undefined {
+  if (version === "TLSv1.3") return 17; // 16-byte tag + 1 inner content type; no padding
+  if (version !== "TLSv1.2") return undefined;
+  if (/GCM/.test(cipher)) return 24; // 8-byte explicit nonce + 16-byte tag
+  if (/CHACHA20/.test(cipher)) return 16;
+  return undefined;
+}
+
+/**
+ * One connection's cutter. `ciphertext()` takes the raw half's reads, `plaintext()` the TLS half's,
+ * `next()` returns the records one at a time. Bytes are never dropped: when the lengths do not match
+ * what arrives (a client that pads, a record that carries no data), what is held is emitted as it is
+ * and the connection is forwarded read by read from then on.
+ */
+export class RecordCutter {
+  /** Ciphertext lengths of the application-data records seen, oldest first, from `head`. */
+  private lengths: number[] = [];
+  private head = 0;
+  private headerBuf: Uint8Array | null = null;
+  private headerGot = 0;
+  /** Ciphertext bytes of the current record still to come. */
+  private bodyLeft = 0;
+  /** Plaintext bytes per record; undefined until the handshake is done, null once cutting is off. */
+  private overhead: number | undefined | null = undefined;
+  /** Plaintext of the record being completed across reads. */
+  private partial: Uint8Array[] | null = null;
+  private partialBytes = 0;
+  /** Plaintext not yet returned by next(). */
+  private chunk: Uint8Array | null = null;
+  private offset = 0;
+  /** Set when the lengths did not match the plaintext; read by the port's counters. */
+  mismatched = false;
+
+  /** A raw read: notes the length of every application-data record that starts in it. */
+  ciphertext(data: Uint8Array): void {
+    if (this.overhead === null) return;
+    let i = 0;
+    const n = data.length;
+    while (i < n) {
+      if (this.bodyLeft > 0) {
+        const take = Math.min(this.bodyLeft, n - i);
+        this.bodyLeft -= take;
+        i += take;
+        continue;
+      }
+      if (this.headerGot === 0 && n - i >= HEADER) {
+        this.record(data[i]!, (data[i + 3]! << 8) | data[i + 4]!);
+        i += HEADER;
+        continue;
+      }
+      const buf = (this.headerBuf ??= new Uint8Array(HEADER));
+      const take = Math.min(HEADER - this.headerGot, n - i);
+      buf.set(data.subarray(i, i + take), this.headerGot);
+      this.headerGot += take;
+      i += take;
+      if (this.headerGot === HEADER) {
+        this.headerGot = 0;
+        this.record(buf[0]!, (buf[3]! << 8) | buf[4]!);
+      }
+    }
+  }
+
+  private record(type: number, length: number): void {
+    this.bodyLeft = length;
+    if (type === APPLICATION_DATA) this.lengths.push(length);
+  }
+
+  /**
+   * The handshake is done. In TLS 1.3 the client's Finished travels as the first application-data
+   * record, so it is forgotten here; `overhead` undefined turns cutting off.
+   */
+  handshakeDone(version: string, overhead: number | undefined): void {
+    if (overhead === undefined) return this.stop();
+    if (version === "TLSv1.3" && this.head < this.lengths.length) this.head++;
+    this.overhead = overhead;
+  }
+
+  /** A read of the TLS half: call next() until it returns null. */
+  plaintext(data: Uint8Array): void {
+    this.chunk = data.length === 0 ? null : data;
+    this.offset = 0;
+  }
+
+  /** The next whole record of the plaintext given, or null when it has all been returned. */
+  next(): Uint8Array | null {
+    const chunk = this.chunk;
+    if (chunk === null) return null;
+    const overhead = this.overhead;
+    if (overhead === null || overhead === undefined) return this.rest(chunk);
+    // A record that carries no plaintext (allowed, though Go never sends one) has nothing to cut.
+    while (this.head < this.lengths.length && this.lengths[this.head] === overhead && this.partial === null) this.advance();
+    if (this.head >= this.lengths.length) return this.mismatch(chunk);
+    const want = this.lengths[this.head]! - overhead - this.partialBytes;
+    const left = chunk.length - this.offset;
+    if (want <= 0) return this.mismatch(chunk);
+    if (left < want) {
+      // The record goes on in a later read only if Bun's read buffer filled up; otherwise the lengths are wrong.
+      if (chunk.length < FULL_READ) return this.mismatch(chunk);
+      (this.partial ??= []).push(this.offset === 0 ? chunk : chunk.subarray(this.offset));
+      this.partialBytes += left;
+      this.chunk = null;
+      return null;
+    }
+    this.advance();
+    const piece = chunk.subarray(this.offset, this.offset + want);
+    this.offset += want;
+    if (this.offset === chunk.length) this.chunk = null;
+    if (this.partial === null) return piece;
+    const whole = Buffer.concat([...this.partial, piece]);
+    this.partial = null;
+    this.partialBytes = 0;
+    return whole;
+  }
+
+  private advance(): void {
+    this.head++;
+    if (this.head === this.lengths.length) {
+      this.lengths.length = 0;
+      this.head = 0;
+    } else if (this.head > 1024) {
+      this.lengths = this.lengths.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  /** Everything still held and the rest of `chunk`, as one read. */
+  private rest(chunk: Uint8Array): Uint8Array {
+    this.chunk = null;
+    const tail = this.offset === 0 ? chunk : chunk.subarray(this.offset);
+    if (this.partial === null) return tail;
+    const whole = Buffer.concat([...this.partial, tail]);
+    this.partial = null;
+    this.partialBytes = 0;
+    return whole;
+  }
+
+  private mismatch(chunk: Uint8Array): Uint8Array {
+    this.mismatched = true;
+    this.stop();
+    return this.rest(chunk);
+  }
+
+  private stop(): void {
+    this.overhead = null;
+    this.lengths = [];
+    this.head = 0;
+    this.headerBuf = null;
+  }
+}

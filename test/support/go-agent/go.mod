@@ -1,0 +1,3 @@
+module iofog-connector/test/go-agent
+
+go 1.21
