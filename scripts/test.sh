@@ -17,6 +17,13 @@ count() { # name exit-code pass fail
 echo "== build (executable for this machine)"
 if ! bun scripts/build.ts --host; then count build 1 0 0; echo "$passed passed, $failed failed"; exit 1; fi
 
+echo "== test tools"
+# promtool lints the /metrics answer; of Debian's packages only prometheus ships it (about 100 MB installed).
+if ! command -v promtool >/dev/null; then
+  { timeout 300 apt-get update -qq && DEBIAN_FRONTEND=noninteractive timeout 600 apt-get install -y -qq --no-install-recommends prometheus >/dev/null; } ||
+    echo "could not install promtool (apt-get install --no-install-recommends prometheus); the metrics tests that need it will fail"
+fi
+
 echo "== typecheck"
 if tsc --noEmit -p .; then count typecheck 0 1 0; else count typecheck 1 0 1; fi
 

@@ -13,7 +13,9 @@ import type { ClosableLogger } from "./log.ts";
 import { createRendezvous } from "./mappings/direct.ts";
 import { describeMapping, formatReport, type StatusSummary } from "./mappings/report.ts";
 import { createMappingService, type MappingService } from "./mappings/service.ts";
-import { createMetrics, METRICS_CONTENT_TYPE } from "./metrics/metrics.ts";
+import { createMetrics } from "./metrics/metrics.ts";
+import { metricsResponse } from "./metrics/response.ts";
+import { retiringRelay } from "./metrics/totals.ts";
 import { readProcFiles, unreservedEphemeral, type ProcFiles } from "./ports/ephemeral.ts";
 import { createPortPool } from "./ports/pool.ts";
 import { createRelay } from "./relay/index.ts";
@@ -80,7 +82,7 @@ async function startLocked(options: DaemonOptions, lock: StateLock): Promise<Dae
   warnEphemeral(pool.ranges(), options.proc ?? readProcFiles(), log);
   if (tls) warnExpiry(tls.validTo, settings.certFile, clock, log);
 
-  const metrics = createMetrics({ version: VERSION, startedAt });
+  const metrics = createMetrics({ version: VERSION, startedAt, perPortRejects: settings.metricsPerMappingRejects });
   // Relayed and API connections and listeners are what grows; the rest was open at start or is in the reserve.
   let listeners = () => 0;
   const gate = createDescriptorGate({
@@ -91,7 +93,7 @@ async function startLocked(options: DaemonOptions, lock: StateLock): Promise<Dae
   const servers: ApiServer[] = [];
   try {
     const service = await createMappingService(
-      { pool, relay, stateFile: settings.stateFile, log, clock, maxDirects: settings.maxDirects, onStateWrite: metrics.recordStateWrite },
+      { pool, relay: retiringRelay(relay, metrics), stateFile: settings.stateFile, log, clock, maxDirects: settings.maxDirects, onStateWrite: metrics.recordStateWrite },
       restored,
     );
     listeners = () => 2 * service.count;
@@ -112,10 +114,10 @@ async function startLocked(options: DaemonOptions, lock: StateLock): Promise<Dae
       return json ? JSON.stringify({ ...head, list: rows }) : formatReport(head, rows, clock.now());
     };
     const scrape = () =>
-      new Response(
-        metrics.render({ states: relay.states(), mappings: service.count, directs: service.directCount, portsFree: pool.available, portsTotal: pool.size }) +
-          `# HELP iofog_connector_log_write_failures_total Log lines dropped because the log file or stdout could not take them.\n# TYPE iofog_connector_log_write_failures_total counter\niofog_connector_log_write_failures_total ${log.writeFailures}\n`,
-        { headers: { "content-type": METRICS_CONTENT_TYPE } },
+      metricsResponse(
+        metrics.render({
+          states: relay.states(), mappings: service.count, directs: service.directCount, portsFree: pool.available, portsTotal: pool.size, logWriteFailures: log.writeFailures,
+        }),
       );
 
     let stopping: Promise<void> | undefined;
@@ -169,7 +171,7 @@ async function startLocked(options: DaemonOptions, lock: StateLock): Promise<Dae
         }
         controllers = nextControllers;
         log.setLevel(next.logLevel);
-        const fixed = (["ports", "exclude", "dev", "apiPort", "stateFile", "logDir", "broker", "maxDirects"] as const).filter(
+        const fixed = (["ports", "exclude", "dev", "apiPort", "stateFile", "logDir", "broker", "maxDirects", "metricsPerMappingRejects"] as const).filter(
           (key) => JSON.stringify(next[key]) !== JSON.stringify(settings[key]),
         );
         if (fixed.length > 0) log.warn(`Settings reloaded; ${fixed.join(", ")} changed and take effect after a restart.`);

@@ -15,6 +15,7 @@ import { runControl } from "./suites/control.ts";
 import { runIdle } from "./suites/idle.ts";
 import { runLatency } from "./suites/latency.ts";
 import { runRestore } from "./suites/restore.ts";
+import { runScrape } from "./suites/scrape.ts";
 import { runStartup } from "./suites/startup.ts";
 import { runThroughput } from "./suites/throughput.ts";
 import { runVersus } from "./suites/versus.ts";
@@ -76,6 +77,7 @@ try {
   await suite("startup", () => runStartup({ exe, dir, pool: big }, profile, log));
   await suite("control", () => runControl({ exe, dir, pool: big }, profile, log));
   await suite("restore", () => runRestore({ exe, dir, pool: big }, profile, log));
+  await suite("scrape", () => runScrape({ exe, dir, pool: big }, profile, log));
   await suite("idle", () => runIdle({ exe, dir, pool: big }, profile, log));
   if (needWorld) {
     log("starting the plain and TLS Connectors and HAProxy for the relay measurements");

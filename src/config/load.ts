@@ -22,6 +22,8 @@ export interface Settings {
   apiPort: number;
   /** Also serve GET /metrics in plain HTTP on 127.0.0.1 at this port. */
   metricsPort?: number;
+  /** List rejects and heartbeat timeouts per port (where not zero) besides their totals in /metrics. */
+  metricsPerMappingRejects?: boolean;
   stateFile: string;
   certFile: string;
   keyFile: string;
@@ -78,6 +80,7 @@ export function parseSettings(json: unknown, file: string): Settings {
     dev: input.dev,
     apiPort: input.apiPort ?? (input.dev ? 8080 : 443),
     metricsPort: input.metricsPort,
+    metricsPerMappingRejects: input.metricsPerMappingRejects,
     stateFile: at(input.stateFile, "configs.json"),
     certFile: at(input.certFile, "server-cert.pem"),
     keyFile: at(input.keyFile, "server-key.pem"),

@@ -45,6 +45,7 @@ export const Settings = record({
   metricsPort: v.optional(Port),
   address: v.pipe(v.string("an IP address or host name as text"), v.nonEmpty("an IP address or host name as text")),
   dev: v.optional(v.boolean("true or false"), false),
+  metricsPerMappingRejects: v.optional(v.boolean("true or false"), false),
   stateFile: v.optional(PathField("a file path")),
   certFile: v.optional(PathField("a file path")),
   keyFile: v.optional(PathField("a file path")),

@@ -23,6 +23,7 @@ const blamed: Record<string, string> = {
   "broker-not-number.conf": ': broker must be a port number from 1 to 65535 (got "12345x").',
   "broker-too-high.conf": ": broker must be a port number from 1 to 65535 (got 123456).",
   "dev-string.conf": ': dev must be true or false (got "true").',
+  "metrics-rejects-string.conf": ': metricsPerMappingRejects must be true or false (got "yes").',
   "apiport-fraction.conf": ": apiPort must be a port number from 1 to 65535 (got 1.5).",
   "cidr-bad-prefix.conf": ': allowedControllers[0] must be an IP address or CIDR such as "10.0.0.0/8" (got "10.0.0.0/33").',
   "loglevel-unknown.conf": ': logLevel must be one of "error", "warn", "info", "debug" (got "loud").',

@@ -8,10 +8,10 @@ export function rssBytes(pid: number): number {
   return statusField(pid, "VmRSS");
 }
 
-/** User + system CPU seconds the process (all its threads) has used so far. */
-export function cpuSeconds(pid: number): number {
+/** User + system CPU seconds the process (all its threads) has used so far; with `thread`, that thread's alone (its main thread: the pid). */
+export function cpuSeconds(pid: number, thread?: number): number {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const stat = readFileSync(thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`, "utf8");
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond; // utime, stime
   } catch {

@@ -9,6 +9,7 @@ export interface Profile {
   active: { reps: number; pairs: number; bytesPerPair: number; perMapping: number };
   control: { reps: number; cycles: number; sizes: number[] };
   startup: { reps: number };
+  scrape: { reps: number; mappings: number; scrapes: number };
   /** This build against the baseline build: throughput and latency repetitions, idle TLS agents. */
   versus: { reps: number; bytesPerRun: number; idleAgents: number };
 }
@@ -25,6 +26,7 @@ export const FULL: Profile = {
   active: { reps: 3, pairs: 2000, bytesPerPair: MiB, perMapping: 60 },
   control: { reps: 3, cycles: 100, sizes: [0, 1000, 9000] },
   startup: { reps: 15 },
+  scrape: { reps: 3, mappings: 9000, scrapes: 10 },
   versus: { reps: 3, bytesPerRun: 2 * GiB, idleAgents: 4000 },
 };
 
@@ -37,6 +39,7 @@ export const QUICK: Profile = {
   active: { reps: 1, pairs: 2000, bytesPerPair: MiB, perMapping: 60 },
   control: { reps: 1, cycles: 40, sizes: [0, 1000, 9000] },
   startup: { reps: 5 },
+  scrape: { reps: 1, mappings: 9000, scrapes: 5 },
   versus: { reps: 1, bytesPerRun: 512 * MiB, idleAgents: 2000 },
 };
 

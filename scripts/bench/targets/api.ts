@@ -9,6 +9,8 @@ export interface Mapping {
 }
 
 export interface Api {
+  /** Scheme, address and port of the API, e.g. http://127.0.0.1:8080. */
+  readonly base: string;
   /** True once the daemon answers `status all`; false while it cannot be reached. */
   ping(): Promise<boolean>;
   addPublic(maxConnections: number): Promise<Mapping>;
@@ -35,6 +37,7 @@ export function createApi(base: string): Api {
   };
   const add = async (mapping: object) => (await post("/api/v2/mapping/add", { mapping: JSON.stringify(mapping) })) as unknown as Mapping;
   return {
+    base,
     async ping() {
       try {
         const body = await post("/api/v2/status", { mappingid: "all" });
