@@ -1,6 +1,6 @@
 // The Go test agent (test/support/go-agent): built once per run with the machine's Go, run as a child process.
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -9,7 +9,7 @@ const source = join(import.meta.dir, "go-agent");
 /** Builds the agent unless this very source was built already; returns the executable's path. */
 export function goAgentPath(): string {
   const hash = createHash("sha256");
-  for (const file of ["go.mod", "main.go"]) hash.update(readFileSync(join(source, file)));
+  for (const file of readdirSync(source).filter((name) => name === "go.mod" || name.endsWith(".go")).sort()) hash.update(readFileSync(join(source, file)));
   const out = join(tmpdir(), `iofog-go-agent-${hash.digest("hex").slice(0, 16)}`);
   if (existsSync(out)) return out;
   const built = Bun.spawnSync(["go", "build", "-o", `${out}.tmp`, "."], { cwd: source, stderr: "pipe" });
