@@ -21,7 +21,8 @@ import { createPortPool } from "./ports/pool.ts";
 import { createRelay } from "./relay/index.ts";
 import type { Relay, RelayOptions } from "./relay/types.ts";
 import { acquireStateLock, type StateLock } from "./store/lock.ts";
-import { loadState, prepareStateDir } from "./store/state-file.ts";
+import { restoreState } from "./store/journal.ts";
+import { prepareStateDir } from "./store/state-file.ts";
 import { VERSION } from "./version.ts";
 
 export interface DaemonOptions {
@@ -32,6 +33,8 @@ export interface DaemonOptions {
   hostname?: string;
   /** /proc contents for the ephemeral-range check; read from the machine by default. */
   proc?: ProcFiles;
+  /** Journal size that triggers a compaction (bytes); see JournalOptions. */
+  journalCompactAt?: number;
   /** How long shutdown waits for relayed pairs to flush. */
   shutdownGraceMs?: number;
   /** The state file's lock when the caller took it already; taken here otherwise. Released on stop. */
@@ -77,7 +80,7 @@ async function startLocked(options: DaemonOptions, lock: StateLock): Promise<Dae
   const startedAt = clock.now();
 
   const tls = settings.dev ? undefined : loadTls(settings.certFile, settings.keyFile, clock.now());
-  const restored = loadState(settings.stateFile);
+  const restored = await restoreState(settings.stateFile);
   const pool = createPortPool({ ranges: settings.ports, exclude: settings.exclude });
   warnEphemeral(pool.ranges(), options.proc ?? readProcFiles(), log);
   if (tls) warnExpiry(tls.validTo, settings.certFile, clock, log);
@@ -93,7 +96,7 @@ async function startLocked(options: DaemonOptions, lock: StateLock): Promise<Dae
   const servers: ApiServer[] = [];
   try {
     const service = await createMappingService(
-      { pool, relay: retiringRelay(relay, metrics), stateFile: settings.stateFile, log, clock, maxDirects: settings.maxDirects, onStateWrite: metrics.recordStateWrite },
+      { pool, relay: retiringRelay(relay, metrics), stateFile: settings.stateFile, log, clock, maxDirects: settings.maxDirects, onStateWrite: metrics.recordStateWrite, compactAt: options.journalCompactAt },
       restored,
     );
     listeners = () => 2 * service.count;
@@ -125,8 +128,8 @@ async function startLocked(options: DaemonOptions, lock: StateLock): Promise<Dae
     const stop = () =>
       (stopping ??= (async () => {
         log.info("Connector is stopping.");
-        service.close();
         for (const server of servers) await server.stop();
+        await service.close();
         await relay.shutdown(options.shutdownGraceMs ?? 5000);
         log.info("Connector stopped.");
         log.close();

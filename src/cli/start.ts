@@ -57,7 +57,7 @@ export function startCommand(io: Io) {
       }
       let daemon;
       try {
-        daemon = await startDaemon({ settings, log, lock });
+        daemon = await startDaemon({ settings, log, lock, journalCompactAt: compactAtFrom(process.env) });
       } catch (error) {
         log.error(error instanceof Error ? error.message : String(error));
         log.close();
@@ -117,4 +117,10 @@ function checkPrivilegedPort(port: number): void {
     "config",
     `The API port ${port} needs root or CAP_NET_BIND_SERVICE; run the Connector as root or through its systemd unit, or set "dev": true or "apiPort" to a port above 1023.`,
   );
+}
+
+/** IOFOG_CONNECTOR_JOURNAL_COMPACT_BYTES: compact the journal past this size instead of the default (for crash tests). */
+function compactAtFrom(env: Record<string, string | undefined>): number | undefined {
+  const value = env.IOFOG_CONNECTOR_JOURNAL_COMPACT_BYTES;
+  return value !== undefined && /^\d{1,15}$/.test(value) ? Number(value) : undefined;
 }

@@ -7,7 +7,8 @@ import type { Logger } from "../log.ts";
 import type { PortPool } from "../ports/pool.ts";
 import type { MappingKind, MappingState, Relay, RelayMapping } from "../relay/types.ts";
 import type { DirectRecord, Entry } from "../store/schema.ts";
-import { createStateWriter, encodeEntry } from "../store/state-file.ts";
+import { createJournal, entryId } from "../store/journal.ts";
+import { encodeEntry } from "../store/state-file.ts";
 
 /** What the Controller asks for in mapping/add, validated. */
 export type MappingRequest =
@@ -37,8 +38,8 @@ export interface MappingService {
   getDirect(id: string): DirectRecord | undefined;
   /** Records that an agent called this record's rendezvous, so that it never expires; saved with the next write. */
   markDirectUsed(id: string): void;
-  /** Stops the expiry sweep. */
-  close(): void;
+  /** Stops the expiry sweep, then compacts the journal into the state file once the changes under way are saved. */
+  close(): Promise<void>;
 }
 
 /** A direct record no agent has called within this long after it was added is removed. */
@@ -58,8 +59,10 @@ export interface MappingServiceOptions {
   clock: Clock;
   /** The most direct records kept at once; 10,000 by default. */
   maxDirects?: number;
-  /** Told of every state-file write and how long it took. */
+  /** Told of every journal append and how long it took. */
   onStateWrite?: (ok: boolean, seconds: number) => void;
+  /** Journal size that triggers a compaction; see JournalOptions. */
+  compactAt?: number;
 }
 
 /**
@@ -70,16 +73,15 @@ export async function createMappingService(options: MappingServiceOptions, resto
   const { pool, relay, log, clock } = options;
   const maxDirects = options.maxDirects ?? DEFAULT_MAX_DIRECTS;
   const entries = new Map<string, Stored>();
-  const writer = createStateWriter(
-    options.stateFile,
-    () => Array.from(entries.values(), (stored) => stored.encoded),
-    options.onStateWrite,
-  );
   let mappingCount = 0;
 
+  /** Sets `entry` in memory; returns its record, for the journal. */
   const put = (entry: Entry) => {
-    entries.set(entryId(entry), { entry, encoded: encodeEntry(entry) });
-    if (entry.kind === "mapping") mappingCount++;
+    const encoded = encodeEntry(entry);
+    const previous = entries.get(entryId(entry));
+    entries.set(entryId(entry), { entry, encoded });
+    if (entry.kind === "mapping" && previous?.entry.kind !== "mapping") mappingCount++;
+    return encoded;
   };
   const drop = (id: string) => {
     const stored = entries.get(id);
@@ -95,6 +97,11 @@ export async function createMappingService(options: MappingServiceOptions, resto
     pool.claim(entry.mapping.port1);
     pool.claim(entry.mapping.port2);
   }
+  const journal = createJournal(options.stateFile, Array.from(entries, ([id, stored]) => [id, stored.encoded] as const), {
+    onWrite: options.onStateWrite,
+    compactAt: options.compactAt,
+    onError: (message) => log.error(message),
+  });
   await Promise.all(
     restored.flatMap((entry) => (entry.kind === "mapping" ? [relay.open(entry.mapping, { retry: true })] : [])),
   );
@@ -108,7 +115,7 @@ export async function createMappingService(options: MappingServiceOptions, resto
     }
     if (expired.length === 0) return;
     for (const entry of expired) drop(entryId(entry));
-    await commit(() => expired.forEach(put)).then(
+    await Promise.all(expired.map((entry) => commit(journal.remove(entryId(entry)), () => put(entry)))).then(
       () => log.info(`Removed ${expired.length} direct rendezvous never used within 24 h: ${expired.map(entryId).slice(0, 10).join(", ")}${expired.length > 10 ? ", …" : ""}.`),
       () => undefined, // logged by commit; the next sweep tries again
     );
@@ -119,9 +126,9 @@ export async function createMappingService(options: MappingServiceOptions, resto
   const stopSweep = clock.every(SWEEP_EVERY_MS, runSweep);
 
   /** Makes a change durable, or undoes it in memory and rethrows. */
-  async function commit(undo: () => void): Promise<void> {
+  async function commit(saved: Promise<void>, undo: () => void): Promise<void> {
     try {
-      await writer.persist();
+      await saved;
     } catch (error) {
       undo();
       log.error(error instanceof Error ? error.message : String(error));
@@ -155,8 +162,7 @@ export async function createMappingService(options: MappingServiceOptions, resto
   return {
     async add(request) {
       const mapping = await openOnFreePorts(request);
-      put({ kind: "mapping", mapping });
-      await commit(() => {
+      await commit(journal.put(mapping.id, put({ kind: "mapping", mapping })), () => {
         drop(mapping.id);
         relay.close(mapping.id);
         pool.release(mapping.port1);
@@ -170,7 +176,7 @@ export async function createMappingService(options: MappingServiceOptions, resto
       if (stored?.entry.kind !== "mapping") throw new ConnectorError("not_found", `No mapping has the id ${id}.`);
       const { mapping } = stored.entry;
       drop(id);
-      await commit(() => put(stored.entry));
+      await commit(journal.remove(id), () => put(stored.entry));
       relay.close(id);
       pool.release(mapping.port1);
       pool.release(mapping.port2);
@@ -203,8 +209,7 @@ export async function createMappingService(options: MappingServiceOptions, resto
         throw new ConnectorError("limit", `The Connector already keeps ${maxDirects} direct connections, the most it keeps ("maxDirects" in the settings); remove unused ones with direct/remove.`);
       }
       const direct: DirectRecord = { id: randomUUID(), passkey: randomUUID(), unusedSince: clock.now() };
-      put({ kind: "direct", direct });
-      await commit(() => drop(direct.id));
+      await commit(journal.put(direct.id, put({ kind: "direct", direct })), () => drop(direct.id));
       log.info(`Opened direct rendezvous ${direct.id}.`);
       return direct;
     },
@@ -212,7 +217,7 @@ export async function createMappingService(options: MappingServiceOptions, resto
       const stored = entries.get(id);
       if (stored?.entry.kind !== "direct") throw new ConnectorError("not_found", `No direct connection has the id ${id}.`);
       drop(id);
-      await commit(() => put(stored.entry));
+      await commit(journal.remove(id), () => put(stored.entry));
       log.info(`Removed direct rendezvous ${id}.`);
     },
     getDirect(id) {
@@ -222,15 +227,17 @@ export async function createMappingService(options: MappingServiceOptions, resto
     markDirectUsed(id) {
       const entry = entries.get(id)?.entry;
       if (entry?.kind !== "direct" || entry.direct.unusedSince === undefined) return;
-      put({ kind: "direct", direct: { id, passkey: entry.direct.passkey } });
-      writer.persist().catch((error: Error) => log.error(`${error.message} Direct rendezvous ${id} was called; that is saved with the next change.`));
+      journal.put(id, put({ kind: "direct", direct: { id, passkey: entry.direct.passkey } })).catch((error: Error) => {
+        if (entries.has(id)) put(entry); // still unused on the disk: the next call saves it again
+        log.error(`${error.message} Direct rendezvous ${id} was called; that is saved when it is next called.`);
+      });
     },
-    close: stopSweep,
+    async close() {
+      stopSweep();
+      await sweeping;
+      await journal.close();
+    },
   };
-}
-
-function entryId(entry: Entry): string {
-  return entry.kind === "mapping" ? entry.mapping.id : entry.direct.id;
 }
 
 function newMapping(request: MappingRequest, port1: number, port2: number): RelayMapping {

@@ -1,4 +1,4 @@
-// configs.json: loaded once at start (refusing anything it cannot trust), then replaced atomically on every change.
+// configs.json: loaded once at start (refusing anything it cannot trust), then replaced atomically at every compaction.
 import { closeSync, constants, mkdirSync, openSync, readlinkSync, statSync, unlinkSync } from "node:fs";
 import { open, rename, unlink } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
@@ -8,8 +8,11 @@ import { ConnectorError } from "../errors.ts";
 import { readRegular, whyUnusable } from "../regular-file.ts";
 import { fromRecord, StateFile, toRecord, type Entry } from "./schema.ts";
 
-/** Reads the state file. Missing or blank: empty. Anything else it cannot trust: ConnectorError("state"). */
-export function loadState(path: string): Entry[] {
+/**
+ * Reads configs.json alone, without its journal (see journal.ts). Missing or blank: empty. Anything
+ * else it cannot trust: ConnectorError("state").
+ */
+export function loadSnapshot(path: string): Entry[] {
   let text: string;
   try {
     text = readRegular(path);
@@ -31,6 +34,12 @@ export function loadState(path: string): Entry[] {
   const parsed = v.safeParse(StateFile, json);
   if (!parsed.success) throw refuse(`is not a mapping list: ${describeIssue(parsed.issues[0], "the file")}`);
   const entries = parsed.output.mappings.map(fromRecord);
+  checkEntries(entries, refuse);
+  return entries;
+}
+
+/** Throws `refuse(why)` when two entries share an id or a port, or a mapping has no port2. */
+export function checkEntries(entries: Entry[], refuse: (why: string) => Error): void {
   const ids = new Set<string>();
   const ports = new Map<number, string>();
   for (const entry of entries) {
@@ -45,20 +54,11 @@ export function loadState(path: string): Entry[] {
       ports.set(port, id);
     }
   }
-  return entries;
 }
 
 /** Serialises one entry; the daemon caches the result per mapping so a write joins strings instead of re-encoding. */
 export function encodeEntry(entry: Entry): string {
   return JSON.stringify(toRecord(entry));
-}
-
-export interface StateWriter {
-  /**
-   * Resolves once a write that began after this call has reached the disk: the caller's change is
-   * then durable. Calls that arrive while a write runs share the next one (group commit).
-   */
-  persist(): Promise<void>;
 }
 
 /** Flags of the temporary file: never through a link planted in its place, never blocked by a FIFO there. */
@@ -125,69 +125,43 @@ export function prepareStateDir(path: string): void {
 }
 
 /**
- * Writes `snapshot()` over the state file atomically: a temporary file next to the file (next to a
- * link's target), fsync, rename over it, fsync its directory. A crash at any point leaves the old
- * or the new file whole.
+ * Writes `lines` (encoded entries) over the state file atomically: a temporary file next to the file
+ * (next to a link's target), fsync, rename over it, fsync its directory. A crash at any point leaves
+ * the old or the new file whole. Fails with ConnectorError("storage").
  */
-export function createStateWriter(
-  path: string,
-  snapshot: () => string[],
-  onWrite: (ok: boolean, seconds: number) => void = () => {},
-): StateWriter {
-  let running: Promise<void> | undefined;
-  let next: Promise<void> | undefined;
-
-  async function writeOnce(): Promise<void> {
-    let handle;
-    let temp: string | undefined;
-    try {
-      const target = stateTarget(path);
-      const dir = dirname(target);
-      temp = tempOf(target);
-      const body = `{"mappings":[${snapshot().join(",")}]}\n`;
-      handle = await open(temp, TEMP_FLAGS, 0o600);
-      await handle.writeFile(body);
-      await handle.sync();
-      await handle.close();
-      handle = undefined;
-      await rename(temp, target);
-      const dirHandle = await open(dir, "r");
-      try {
-        await dirHandle.sync();
-      } finally {
-        await dirHandle.close();
-      }
-    } catch (error) {
-      await handle?.close().catch(() => undefined);
-      if (temp !== undefined) await unlink(temp).catch(() => undefined);
-      const code = (error as NodeJS.ErrnoException).code ?? String(error);
-      throw new ConnectorError("storage", `The state file ${path} could not be written (${code}); nothing was changed.`, { cause: error });
-    }
+export async function writeState(path: string, lines: string[]): Promise<void> {
+  let handle;
+  let temp: string | undefined;
+  try {
+    const target = stateTarget(path);
+    temp = tempOf(target);
+    const body = `{"mappings":[${lines.join(",")}]}\n`;
+    handle = await open(temp, TEMP_FLAGS, 0o600);
+    await handle.writeFile(body);
+    await handle.sync();
+    await handle.close();
+    handle = undefined;
+    await rename(temp, target);
+    await syncDir(dirname(target));
+  } catch (error) {
+    await handle?.close().catch(() => undefined);
+    if (temp !== undefined) await unlink(temp).catch(() => undefined);
+    throw storageError(path, error);
   }
+}
 
-  function start(): Promise<void> {
-    const began = performance.now();
-    const run = writeOnce().then(
-      () => onWrite(true, (performance.now() - began) / 1000),
-      (error) => {
-        onWrite(false, (performance.now() - began) / 1000);
-        throw error;
-      },
-    ).finally(() => {
-      running = undefined;
-    });
-    running = run;
-    return run;
+/** fsync(2) of a directory: the names created, renamed or removed in it are on the disk. */
+export async function syncDir(dir: string): Promise<void> {
+  const handle = await open(dir, "r");
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
+}
 
-  return {
-    persist() {
-      if (running === undefined) return start();
-      next ??= running.catch(() => undefined).then(() => {
-        next = undefined;
-        return start();
-      });
-      return next;
-    },
-  };
+export function storageError(path: string, error: unknown): ConnectorError {
+  if (error instanceof ConnectorError) return error;
+  const code = (error as NodeJS.ErrnoException).code ?? String(error);
+  return new ConnectorError("storage", `The state file ${path} could not be written (${code}); nothing was changed.`, { cause: error });
 }

@@ -1,7 +1,7 @@
 // Item 16: direct records are bounded: a cap (507 past it) and durable expiry of records no agent ever called.
 import { describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
-import { loadState } from "../../src/store/state-file.ts";
+import { stateOnDisk, storedRecords } from "../support/state.ts";
+import { loadState } from "../../src/store/journal.ts";
 import { startTestDaemon } from "../support/daemon.ts";
 import { manualClock } from "../support/manual-clock.ts";
 import { tempDir } from "../support/temp-dir.ts";
@@ -15,13 +15,13 @@ describe("direct records are bounded", () => {
     await using d = await startTestDaemon({ maxDirects: 3 });
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) ids.push((await d.post("/api/v2/direct/add", {})).body.id);
-    const before = readFileSync(d.settings.stateFile, "utf8");
+    const before = stateOnDisk(d.settings.stateFile);
     const refused = await d.post("/api/v2/direct/add", {});
     expect(refused.status).toBe(507);
     expect(refused.body.errormessage).toBe(
       'The Connector already keeps 3 direct connections, the most it keeps ("maxDirects" in the settings); remove unused ones with direct/remove.',
     );
-    expect(readFileSync(d.settings.stateFile, "utf8")).toBe(before);
+    expect(stateOnDisk(d.settings.stateFile)).toBe(before);
     expect(d.daemon.service.directCount).toBe(3);
     await d.post("/api/v2/direct/remove", { mappingid: ids[0]! });
     expect((await d.post("/api/v2/direct/add", {})).status).toBe(200);
@@ -47,9 +47,9 @@ describe("direct records are bounded", () => {
       expect(directIds(stateFile)).toEqual([a.id, mid.id, late.id]);
       expect((await first.post("/api/v2/direct", { ...side, id: b.id, passkey: b.passkey })).status).toBe(404);
       expect(first.lines.some((line) => line.includes("[INFO] Removed 2 direct rendezvous never used within 24 h"))).toBe(true);
-      const stored = JSON.parse(readFileSync(stateFile, "utf8")).mappings;
-      expect(stored.find((r: { id: string }) => r.id === a.id).unusedsince).toBeUndefined();
-      expect(stored.find((r: { id: string }) => r.id === late.id).unusedsince).toBe(clock.now());
+      const stored = storedRecords(stateFile);
+      expect(stored.find((r: { id: string }) => r.id === a.id)?.unusedsince).toBeUndefined();
+      expect(stored.find((r: { id: string }) => r.id === late.id)?.unusedsince).toBe(clock.now());
     } finally {
       await first.daemon.stop();
     }

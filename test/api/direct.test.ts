@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { loadState } from "../../src/store/state-file.ts";
+import { loadState } from "../../src/store/journal.ts";
 import { json, startTestDaemon } from "../support/daemon.ts";
 
 describe("direct connections", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
-import { loadState } from "../../src/store/state-file.ts";
+import { storedRecords } from "../support/state.ts";
+import { loadState } from "../../src/store/journal.ts";
 import { canConnect, randomPortRange, startTestDaemon } from "../support/daemon.ts";
 import { holdPort } from "../support/hold-port.ts";
 
@@ -41,7 +41,7 @@ describe("mapping/add", () => {
     expect(body.passcode1).toMatch(UUID);
     expect(body.passcode2).toMatch(UUID);
     expect(body.passcode1).not.toBe(body.passcode2);
-    const json = JSON.parse(readFileSync(d.settings.stateFile, "utf8"));
+    const json = { mappings: storedRecords(d.settings.stateFile) };
     expect(json.mappings[0]).toMatchObject({ maxconnectionsport1: 1, maxconnectionsport2: 1, passcodeport2: body.passcode2 });
   });
 

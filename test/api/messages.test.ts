@@ -1,6 +1,6 @@
 // Item 17: every refused API input is answered with a sentence naming the field, the rule and what was given.
 import { describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { stateOnDisk } from "../support/state.ts";
 import { startTestDaemon } from "../support/daemon.ts";
 
 const EXAMPLE = '{"type":"public","maxconnections":60,"heartbeatabsencethreshold":200000}';
@@ -40,13 +40,13 @@ describe("API error messages read as sentences", () => {
   test("a table of bad inputs, each answered 400 with its exact sentence, and nothing changes", async () => {
     await using d = await startTestDaemon();
     const kept = (await d.post("/api/v2/mapping/add", { mapping: pub({}) })).body;
-    const state = readFileSync(d.settings.stateFile, "utf8");
+    const state = stateOnDisk(d.settings.stateFile);
     const free = d.daemon.service.availablePorts;
     for (const [path, fields, message, options] of table) {
       const { status, body } = await d.post(path, fields, options);
       expect({ path, fields, status, message: body.errormessage }).toEqual({ path, fields, status: 400, message });
     }
-    expect(readFileSync(d.settings.stateFile, "utf8")).toBe(state);
+    expect(stateOnDisk(d.settings.stateFile)).toBe(state);
     expect(d.daemon.service.availablePorts).toBe(free);
     expect(d.daemon.service.list().map((m) => m.id)).toEqual([kept.id]);
   });

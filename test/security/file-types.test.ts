@@ -2,7 +2,7 @@
 import { describe, expect, test } from "bun:test";
 import { lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { loadState } from "../../src/store/state-file.ts";
+import { loadState } from "../../src/store/journal.ts";
 import { instance } from "../support/executable.ts";
 import { makeTestCert } from "../support/tls.ts";
 
@@ -91,18 +91,21 @@ describe("a state file that is a link", () => {
     expect(lstatSync(join(i.dir, "configs.json")).isSymbolicLink()).toBe(true);
     const ids = loadState(target).map((entry) => (entry.kind === "mapping" ? entry.mapping.id : ""));
     expect(ids).toEqual([second.id]);
-    // The lock sits next to the file written, so that every link to it shares one lock.
-    expect(readdirSync(join(i.dir, "real")).sort()).toEqual(["configs.json", "configs.json.lock"]);
+    // The lock and the journal sit next to the file written, so that every link to it shares them.
+    expect(readdirSync(join(i.dir, "real")).sort()).toEqual(["configs.json", "configs.json.journal", "configs.json.lock"]);
     expect(readdirSync(i.dir).filter((name) => name.includes("configs"))).toEqual(["configs.json"]);
   });
 
-  test("a link to a file that does not exist yet: the first write creates the target", async () => {
+  test("a link to a file that does not exist yet: the first compaction creates the target", async () => {
     await using i = instance();
     mkdirSync(join(i.dir, "real"));
     symlinkSync("real/configs.json", join(i.dir, "configs.json"));
-    await i.start();
+    const child = await i.start();
     const added = await i.post("/api/v2/mapping/add", { mapping: PUBLIC });
+    child.kill("SIGTERM"); // a clean stop compacts the journal into the target
+    expect(await child.exited).toBe(0);
     expect(lstatSync(join(i.dir, "configs.json")).isSymbolicLink()).toBe(true);
+    expect(readdirSync(join(i.dir, "real")).sort()).toEqual(["configs.json", "configs.json.lock"]);
     expect(readFileSync(join(i.dir, "real", "configs.json"), "utf8")).toContain(added.id);
   });
 });

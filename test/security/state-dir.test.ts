@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { instance } from "../support/executable.ts";
 import { tempDir } from "../support/temp-dir.ts";
 import { canMount, mountTmpfs } from "../support/tmpfs.ts";
+import { storedRecords } from "../support/state.ts";
 
 const PUBLIC = JSON.stringify({ type: "public", maxconnections: 60, heartbeatabsencethreshold: 0 });
 
@@ -15,7 +16,7 @@ describe("the state directory", () => {
     expect(statSync(join(i.dir, "state")).mode & 0o777).toBe(0o700);
     const added = await i.post("/api/v2/mapping/add", { mapping: PUBLIC });
     expect(added.status).toBe("ok");
-    expect(readFileSync(join(i.dir, "state", "configs.json"), "utf8")).toContain(added.id);
+    expect(storedRecords(join(i.dir, "state", "configs.json")).map((r) => r.id)).toEqual([added.id]);
   });
 
   test("missing, with a missing parent: start refused with one line naming it, exit 1", async () => {

@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test";
-import { chmodSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
 import { ConnectorError } from "../../src/errors.ts";
 import { fromRecord, toRecord, type Entry } from "../../src/store/schema.ts";
-import { createStateWriter, encodeEntry, loadState } from "../../src/store/state-file.ts";
+import { encodeEntry, loadSnapshot, writeState } from "../../src/store/state-file.ts";
 import { tempDir } from "../support/temp-dir.ts";
 import { thrown } from "../support/thrown.ts";
 
@@ -21,7 +21,7 @@ describe("loading configs.json", () => {
   test("a file written by the Java Connector loads: public, private and direct", () => {
     using dir = tempDir();
     writeFileSync(dir.file("configs.json"), JAVA_FILE);
-    const entries = loadState(dir.file("configs.json"));
+    const entries = loadSnapshot(dir.file("configs.json"));
     expect(entries).toHaveLength(3);
     const [pub, priv, direct] = entries as [Entry, Entry, Entry];
     expect(pub).toEqual({
@@ -38,11 +38,11 @@ describe("loading configs.json", () => {
 
   test("missing or blank file is the empty state", () => {
     using dir = tempDir();
-    expect(loadState(dir.file("none.json"))).toEqual([]);
+    expect(loadSnapshot(dir.file("none.json"))).toEqual([]);
     writeFileSync(dir.file("blank.json"), "\n");
-    expect(loadState(dir.file("blank.json"))).toEqual([]);
+    expect(loadSnapshot(dir.file("blank.json"))).toEqual([]);
     writeFileSync(dir.file("empty.json"), '{"mappings":[]}');
-    expect(loadState(dir.file("empty.json"))).toEqual([]);
+    expect(loadSnapshot(dir.file("empty.json"))).toEqual([]);
   });
 
   const corrupt: Record<string, string> = {
@@ -60,7 +60,7 @@ describe("loading configs.json", () => {
       using dir = tempDir();
       const file = dir.file("configs.json");
       writeFileSync(file, text);
-      const error = thrown(() => loadState(file));
+      const error = thrown(() => loadSnapshot(file));
       expect(error).toBeInstanceOf(ConnectorError);
       expect((error as ConnectorError).code).toBe("state");
       expect((error as ConnectorError).message).toContain(file);
@@ -81,7 +81,7 @@ describe("loading configs.json", () => {
     ];
     for (const [text, why] of cases) {
       writeFileSync(file, text);
-      expect(thrown(() => loadState(file))).toHaveProperty(
+      expect(thrown(() => loadSnapshot(file))).toHaveProperty(
         "message",
         `State file ${file} is not a mapping list: ${why}; it was left as it is: repair or move it aside, then start again.`,
       );
@@ -93,7 +93,7 @@ describe("loading configs.json", () => {
     using dir = tempDir();
     writeFileSync(dir.file("configs.json"), "{}");
     chmodSync(dir.file("configs.json"), 0);
-    expect(() => loadState(dir.file("configs.json"))).toThrow("cannot be read");
+    expect(() => loadSnapshot(dir.file("configs.json"))).toThrow("cannot be read");
   });
 });
 
@@ -107,39 +107,17 @@ describe("writing configs.json", () => {
     using dir = tempDir();
     const entries = [entry(1), entry(2)];
     if (entries[1]!.kind === "mapping") entries[1]!.mapping.maxConnections2 = 7;
-    const writer = createStateWriter(dir.file("configs.json"), () => entries.map(encodeEntry));
-    await writer.persist();
-    expect(loadState(dir.file("configs.json"))).toEqual(entries);
+    await writeState(dir.file("configs.json"), entries.map(encodeEntry));
+    expect(loadSnapshot(dir.file("configs.json"))).toEqual(entries);
     const json = JSON.parse(readFileSync(dir.file("configs.json"), "utf8"));
     expect(json.mappings[1]).toEqual(toRecord(entries[1]!));
     expect(json.mappings[1].maxconnectionsport2).toBe(7);
     expect(readdirSync(dir.path)).toEqual(["configs.json"]);
   });
 
-  test("concurrent persists share writes and every change is in the file once its promise resolves", async () => {
-    using dir = tempDir();
-    const entries: Entry[] = [];
-    let writes = 0;
-    const writer = createStateWriter(dir.file("configs.json"), () => {
-      writes++;
-      return entries.map(encodeEntry);
-    });
-    await Promise.all(
-      Array.from({ length: 200 }, async (_, i) => {
-        entries.push(entry(i));
-        await writer.persist();
-        const ids = loadState(dir.file("configs.json")).map((e) => (e.kind === "mapping" ? e.mapping.id : ""));
-        expect(ids).toContain(`id-${i}`);
-      }),
-    );
-    expect(loadState(dir.file("configs.json"))).toHaveLength(200);
-    expect(writes).toBeLessThan(200);
-  });
-
   test("a write into a missing directory fails with a storage error and leaves no temporary file", async () => {
     using dir = tempDir();
-    const writer = createStateWriter(dir.file("gone/configs.json"), () => [encodeEntry(entry(1))]);
-    const error = await writer.persist().catch((e) => e);
+    const error = await writeState(dir.file("gone/configs.json"), [encodeEntry(entry(1))]).catch((e) => e);
     expect(error).toBeInstanceOf(ConnectorError);
     expect(error.code).toBe("storage");
     expect(error.message).toContain("could not be written");
@@ -150,15 +128,11 @@ describe("writing configs.json", () => {
     using dir = tempDir();
     const file = dir.file("configs.json");
     writeFileSync(file, JAVA_FILE);
-    let fail = true;
-    const writer = createStateWriter(file, () => {
-      if (fail) throw Object.assign(new Error("disk full"), { code: "ENOSPC" });
-      return [];
-    });
-    expect((await writer.persist().catch((e) => e)).code).toBe("storage");
+    mkdirSync(dir.file(".configs.json.tmp")); // the temporary file cannot be made
+    expect((await writeState(file, []).catch((e) => e)).code).toBe("storage");
     expect(readFileSync(file, "utf8")).toBe(JAVA_FILE);
-    fail = false;
-    await writer.persist();
-    expect(loadState(file)).toEqual([]);
+    rmdirSync(dir.file(".configs.json.tmp"));
+    await writeState(file, []);
+    expect(loadSnapshot(file)).toEqual([]);
   });
 });

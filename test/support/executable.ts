@@ -54,7 +54,7 @@ export function writeSettings(dir: string, settings: Record<string, unknown>): s
   return config;
 }
 
-export function instance(extra: Record<string, unknown> = {}, options: { wrap?: string[]; dir?: string } = {}): Instance {
+export function instance(extra: Record<string, unknown> = {}, options: { wrap?: string[]; dir?: string; env?: Record<string, string> } = {}): Instance {
   const exe = ensureExecutable();
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), "iofog-exe-"));
   const apiPort = freePort();
@@ -66,9 +66,10 @@ export function instance(extra: Record<string, unknown> = {}, options: { wrap?: 
   const children: Subprocess[] = [];
   const wrap = options.wrap ?? [];
   const url = `http://127.0.0.1:${apiPort}`;
+  const env = { ...process.env, ...options.env };
 
   async function run(...args: string[]) {
-    const child = Bun.spawn([...wrap, exe, ...args, "--config", config], { stdout: "pipe", stderr: "pipe", timeout: 30_000 });
+    const child = Bun.spawn([...wrap, exe, ...args, "--config", config], { stdout: "pipe", stderr: "pipe", timeout: 30_000, env });
     const [stdout, stderr, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
     return { code, stdout, stderr };
   }
@@ -80,7 +81,7 @@ export function instance(extra: Record<string, unknown> = {}, options: { wrap?: 
     url,
     run,
     async start() {
-      const child = Bun.spawn([...wrap, exe, "start", "--config", config], { stdout: "pipe", stderr: "pipe", stdin: "ignore" });
+      const child = Bun.spawn([...wrap, exe, "start", "--config", config], { stdout: "pipe", stderr: "pipe", stdin: "ignore", env });
       children.push(child);
       for (let i = 0; i < 200; i++) {
         if (child.exitCode !== null) break;
