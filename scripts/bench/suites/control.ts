@@ -41,7 +41,7 @@ export async function runControl(options: DaemonSuiteOptions, profile: Profile, 
     head: ["mappings present", "configs.json, KiB", "add p50 ms", "add p99 ms", "remove p50 ms", "remove p99 ms", "samples"],
     rows,
     notes: [
-      `Each call timed at the client (HTTP keep-alive, loopback): ${cycles} add-then-remove cycles per start, ${reps} start(s) per size, interleaved; percentiles over all samples. Every call waits for the state file's fsync.`,
+      `Each call timed at the client (HTTP keep-alive, loopback): ${cycles} add-then-remove cycles per start, ${reps} start(s) per size, interleaved; percentiles over all samples. Every call waits for its record's fdatasync in the state file's journal.`,
     ],
     checks,
     raw: series.toJSON(),
