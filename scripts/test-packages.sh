@@ -569,9 +569,13 @@ fresh_modes() {
 others_locked_out() {
   ! chroot "$root" setpriv --reuid=nobody --regid=nogroup --clear-groups cat $etc/configs.json
 }
-state_written() {
-  "$bun" "$helper" relay "http://127.0.0.1:$api_port" --add && grep -q '"port1"' "$root$etc/configs.json" &&
-    mode_is "600 $user:$user" $etc/configs.json && absent $etc/.configs.json.tmp
+state_journaled() {
+  "$bun" "$helper" relay "http://127.0.0.1:$api_port" --add && grep -q '"port1"' "$root$etc/configs.json.journal" &&
+    mode_is "600 $user:$user" $etc/configs.json.journal
+}
+state_folded() {
+  grep -q '"port1"' "$root$etc/configs.json" && mode_is "600 $user:$user" $etc/configs.json &&
+    absent $etc/.configs.json.tmp $etc/configs.json.journal
 }
 log_rotates() {
   chroot "$root" logrotate -f /etc/logrotate.d/iofog-connector &&
@@ -607,10 +611,11 @@ check "deb: other users cannot read the state file" others_locked_out
 sed -i "s/\"dev\": true/\"dev\": true,\n  \"apiPort\": $api_port/" "$root$etc/iofog-connector.conf"
 cp -p "$root$etc/iofog-connector.conf" "$work/operator.conf"
 if attempt "deb: the daemon starts as the user in dev mode on the packaged settings and answers status" start_daemon; then
-  check "deb: a mapping added through the API lands in the state file, still 600 $user" state_written
+  check "deb: a mapping added through the API lands in the state file's journal, 600 $user" state_journaled
   check "deb: the daemon logs to /var/log/iofog-connector as the user" \
     mode_is "640 $user:$user" /var/log/iofog-connector/iofog-connector.log
   check "deb: 'iofog-connector stop' stops it" stop_daemon
+  check "deb: the clean stop folded the journal into the state file, still 600 $user" state_folded
 fi
 check "deb: logrotate rotates the log with the packaged rule" log_rotates
 cp -p "$root$etc/configs.json" "$work/state.json"

@@ -36,7 +36,7 @@ export interface MappingService {
   addDirect(): Promise<DirectRecord>;
   removeDirect(id: string): Promise<void>;
   getDirect(id: string): DirectRecord | undefined;
-  /** Records that an agent called this record's rendezvous, so that it never expires; saved with the next write. */
+  /** Records that an agent called this record's rendezvous, so that it never expires; a save that fails is tried again at the next call. */
   markDirectUsed(id: string): void;
   /** Stops the expiry sweep, then compacts the journal into the state file once the changes under way are saved. */
   close(): Promise<void>;
