@@ -3,10 +3,9 @@ import { constants, statSync } from "node:fs";
 import { open, rename, unlink } from "node:fs/promises";
 import { dirname } from "node:path";
 import * as v from "valibot";
-import { describeIssue } from "../config/issues.ts";
 import { ConnectorError } from "../errors.ts";
 import { readRegular, whyUnusable } from "../regular-file.ts";
-import { fromRecord, StateRecord, type Entry } from "./schema.ts";
+import { fromRecord, parseStored, StateRecord, type Entry } from "./schema.ts";
 import { checkEntries, encodeEntry, loadSnapshot, stateTarget, storageError, syncDir, writeState } from "./state-file.ts";
 
 /** Below this the journal is never compacted while running; above it, once it outgrows configs.json. */
@@ -43,15 +42,7 @@ export function replayJournal(path: string, text: string, state: Map<string, Ent
   lines.forEach((line, index) => {
     const refuse = (why: string) =>
       new ConnectorError("state", `Journal ${path} line ${index + 1} ${why}; the files were left as they are: repair or move the journal aside, then start again.`);
-    let json: unknown;
-    try {
-      json = JSON.parse(line);
-    } catch (error) {
-      throw refuse(`is not valid JSON (${(error as Error).message})`);
-    }
-    const parsed = v.safeParse(JournalLine, json);
-    if (!parsed.success) throw refuse(`is not a journal record: ${describeIssue(parsed.issues[0], "the line")}`);
-    const record = parsed.output;
+    const record = parseStored(JournalLine, line, "a journal record", "the line", refuse);
     if ("put" in record) {
       const entry = fromRecord(record.put);
       state.set(entryId(entry), entry);

@@ -1,6 +1,6 @@
 // The state file's records, as the Java Connector wrote them and as we write them: one field list, one place.
 import * as v from "valibot";
-import { record } from "../config/issues.ts";
+import { describeIssue, record } from "../config/issues.ts";
 import type { RelayMapping } from "../relay/types.ts";
 
 /**
@@ -93,4 +93,20 @@ export function toRecord(entry: Entry): StateRecord {
     heartbeatabsencethresholdport1: m.heartbeatThreshold1,
     heartbeatabsencethresholdport2: m.heartbeatThreshold2,
   };
+}
+
+/**
+ * Parses stored JSON text (the state file, a journal line) against `schema`; what is wrong becomes
+ * `refuse("is not valid JSON (...)")` or `refuse("is not <what>: <the issue>")`, with `root` naming the text.
+ */
+export function parseStored<S extends v.GenericSchema>(schema: S, text: string, what: string, root: string, refuse: (why: string) => Error): v.InferOutput<S> {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw refuse(`is not valid JSON (${(error as Error).message})`);
+  }
+  const parsed = v.safeParse(schema, json);
+  if (!parsed.success) throw refuse(`is not ${what}: ${describeIssue(parsed.issues[0], root)}`);
+  return parsed.output;
 }

@@ -2,11 +2,9 @@
 import { closeSync, constants, mkdirSync, openSync, readlinkSync, statSync, unlinkSync } from "node:fs";
 import { open, rename, unlink } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
-import * as v from "valibot";
-import { describeIssue } from "../config/issues.ts";
 import { ConnectorError } from "../errors.ts";
 import { readRegular, whyUnusable } from "../regular-file.ts";
-import { fromRecord, StateFile, toRecord, type Entry } from "./schema.ts";
+import { fromRecord, parseStored, StateFile, toRecord, type Entry } from "./schema.ts";
 
 /**
  * Reads configs.json alone, without its journal (see journal.ts). Missing or blank: empty. Anything
@@ -25,15 +23,7 @@ export function loadSnapshot(path: string): Entry[] {
   if (text.trim() === "") return [];
   const refuse = (why: string) =>
     new ConnectorError("state", `State file ${path} ${why}; it was left as it is: repair or move it aside, then start again.`);
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw refuse(`is not valid JSON (${(error as Error).message})`);
-  }
-  const parsed = v.safeParse(StateFile, json);
-  if (!parsed.success) throw refuse(`is not a mapping list: ${describeIssue(parsed.issues[0], "the file")}`);
-  const entries = parsed.output.mappings.map(fromRecord);
+  const entries = parseStored(StateFile, text, "a mapping list", "the file", refuse).mappings.map(fromRecord);
   checkEntries(entries, refuse);
   return entries;
 }
