@@ -1,4 +1,6 @@
 // Compiles the Connector into standalone executables in dist/: x64 (baseline CPUs, no AVX2 needed) and arm64.
+// The relay thread's module is a second entry point: a Worker in a standalone executable loads only what was
+// compiled in, at /$bunfs/root/ followed by its path below src/ (src/threads/thread.ts names it so).
 // Usage: bun scripts/build.ts [--host]   (--host: only the executable for this machine)
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -16,7 +18,7 @@ for (const { arch, bunTarget } of targets) {
   const outfile = join(root, "dist", `iofog-connector-linux-${arch}`);
   const started = performance.now();
   const result = Bun.spawnSync(
-    [process.execPath, "build", "--compile", "--minify", `--target=${bunTarget}`, join(root, "src/main.ts"), "--outfile", outfile],
+    [process.execPath, "build", "--compile", "--minify", `--target=${bunTarget}`, join(root, "src/main.ts"), join(root, "src/threads/worker.ts"), "--outfile", outfile],
     { cwd: root, stdout: "inherit", stderr: "inherit" },
   );
   if (result.exitCode !== 0) {

@@ -34,6 +34,8 @@ export interface Settings {
   allowedControllers?: Cidr[];
   logLevel: LogLevelName;
   logFormat: LogFormat;
+  /** Relay threads; 0: the control thread relays; undefined: one per core. */
+  relayThreads?: number;
 }
 
 /** `--config`, else the environment variable, else the packaged location. */
@@ -89,5 +91,6 @@ export function parseSettings(json: unknown, file: string): Settings {
     logLevel: input.logLevel,
     logFormat: input.logFormat,
     maxDirects: input.maxDirects,
+    relayThreads: input.relayThreads,
   };
 }

@@ -36,6 +36,9 @@ const LEVELS_RULE = `one of ${LOG_LEVELS.map((level) => `"${level}"`).join(", ")
 /** The most direct-connection records kept at once, unless `maxDirects` says otherwise. */
 export const DEFAULT_MAX_DIRECTS = 10_000;
 const DIRECTS_RULE = "a whole number from 1 to 1000000";
+/** The most relay threads a settings file may ask for. */
+export const MAX_RELAY_THREADS = 256;
+const THREADS_RULE = `a whole number from 0 (relay on the control thread) to ${MAX_RELAY_THREADS}`;
 
 export const Settings = record({
   ports: v.pipe(Ranges, v.minLength(1, `${RANGES_RULE}, at least one`)),
@@ -54,6 +57,7 @@ export const Settings = record({
   logLevel: v.optional(v.picklist(LOG_LEVELS, LEVELS_RULE), "info"),
   logFormat: v.optional(v.picklist(["text", "json"], '"text" or "json"'), "text"),
   maxDirects: v.optional(v.pipe(v.number(DIRECTS_RULE), v.integer(DIRECTS_RULE), v.minValue(1, DIRECTS_RULE), v.maxValue(1_000_000, DIRECTS_RULE)), DEFAULT_MAX_DIRECTS),
+  relayThreads: v.optional(v.pipe(v.number(THREADS_RULE), v.integer(THREADS_RULE), v.minValue(0, THREADS_RULE), v.maxValue(MAX_RELAY_THREADS, THREADS_RULE))),
 }, "a JSON object");
 
 /** The settings file after validation, before paths are resolved. */

@@ -15,6 +15,10 @@ export interface MetricsSnapshot {
   portsTotal: number;
   /** Log lines dropped because the log file or stdout could not take them. */
   logWriteFailures: number;
+  /** Threads that relay; 0 when the control thread does. */
+  relayThreads: number;
+  /** Relay threads started again after a crash. */
+  relayThreadRestarts: number;
 }
 
 export interface MetricsOptions {
@@ -49,6 +53,8 @@ export function createMetrics(options: MetricsOptions): Metrics {
     family(`${P}_direct_connections`, "gauge", "Open direct-connection records.", [` ${snapshot.directs}`]) +
     family(`${P}_ports_free`, "gauge", "Pool ports not assigned to a mapping.", [` ${snapshot.portsFree}`]) +
     family(`${P}_ports`, "gauge", "Ports in the pool.", [` ${snapshot.portsTotal}`]) +
+    family(`${P}_relay_threads`, "gauge", "Threads that relay; 0 when the control thread relays.", [` ${snapshot.relayThreads}`]) +
+    family(`${P}_relay_thread_restarts_total`, "counter", "Relay threads that stopped unexpectedly and were started again, their mappings reopened.", [` ${snapshot.relayThreadRestarts}`]) +
     totals.render(snapshot.states);
 
   const tail = (snapshot: MetricsSnapshot, openFds: number) => {

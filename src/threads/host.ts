@@ -1,0 +1,184 @@
+// The relay on N threads: implements the Relay contract for the control plane by spreading the mappings over Bun
+// Workers that each run the relay engine, reading their numbers from shared memory, and restarting a thread that dies.
+import type { Clock } from "../clock.ts";
+import { ConnectorError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import type { MappingState, OpenOptions, Relay, RelayMapping, TlsMaterial } from "../relay/types.ts";
+import { carry, copySlot, readState, SEGMENT_SLOTS } from "./counters.ts";
+import { createDescriptorShare, publishControl, relayedConnections } from "./descriptors.ts";
+import type { ThreadRelayOptions } from "./messages.ts";
+import { startThread, ThreadGone, type RelayThread } from "./thread.ts";
+import { createSlots, type Slots } from "./slots.ts";
+
+/** How often relay threads publish their numbers (and the control thread its descriptor count). */
+export const PUBLISH_EVERY_MS = 100;
+
+export interface ThreadedRelayOptions {
+  threads: number;
+  log: Logger;
+  /** For the control thread's own timers; relay threads run on the system clock. */
+  clock: Clock;
+  tls?: TlsMaterial;
+  relay?: ThreadRelayOptions;
+  /** The descriptor reserve across threads: the soft limit (undefined: none), descriptors open at start, and what the control thread holds now. */
+  descriptors?: { limit: number | undefined; base: number; controlInUse: () => number };
+  publishEveryMs?: number;
+}
+
+export interface ThreadedRelay extends Relay {
+  /** Relay threads started again after a crash. */
+  readonly restarts: number;
+  /** The threads, by index (tests terminate one's worker to see it recovered). */
+  readonly threads: readonly RelayThread[];
+  /** The thread serving a mapping; undefined for an unknown id. */
+  threadOf(id: string): number | undefined;
+}
+
+interface Entry {
+  mapping: RelayMapping;
+  thread: number;
+  slot: number;
+  retry: boolean;
+  /** The thread answered its open. */
+  confirmed: boolean;
+  /** What threads that crashed under it had counted. */
+  carried: Float64Array | undefined;
+}
+
+export function createThreadedRelay(options: ThreadedRelayOptions): ThreadedRelay {
+  const { log, clock } = options;
+  const count = Math.max(1, options.threads);
+  const descriptors = createDescriptorShare(count);
+  const publishEveryMs = options.publishEveryMs ?? PUBLISH_EVERY_MS;
+  let tls = options.tls;
+  let level = log.level;
+  let restarts = 0;
+  let stopping: Promise<void> | undefined;
+  const entries = new Map<string, Entry>();
+  const mappingsOn = new Array<number>(count).fill(0);
+  const slots: Slots[] = Array.from({ length: count }, () => createSlots());
+
+  const init = () => ({
+    relay: options.relay ?? {},
+    tls,
+    logLevel: level,
+    descriptorLimit: options.descriptors?.limit,
+    descriptorBase: options.descriptors?.base ?? 0,
+    descriptors,
+    publishEveryMs,
+  });
+  const spawn = (index: number, segments: number) => startThread(index, segments, { init: init(), log, onCrash: recover });
+  const threads: RelayThread[] = Array.from({ length: count }, (_, index) => spawn(index, 1));
+
+  const onThread = (index: number) => Array.from(entries.values()).filter((entry) => entry.thread === index);
+
+  function recover(dead: RelayThread, reason: string): void {
+    if (stopping !== undefined) return;
+    const carried = onThread(dead.index);
+    log.error(`Relay thread ${dead.index} stopped unexpectedly (${reason}); it carried ${carried.length} mappings. Starting it again and reopening them.`);
+    restarts++;
+    for (const entry of carried) entry.carried = carry(entry.carried, copySlot(dead.segments, entry.slot));
+    // A new mapping whose open was under way fails (its caller gets ThreadGone); the others come back as at restore.
+    const reopened = carried.filter((entry) => entry.confirmed || entry.retry);
+    for (const entry of carried) if (!reopened.includes(entry)) forget(entry);
+    slots[dead.index] = createSlots(reopened.map((entry) => entry.slot));
+    const thread = spawn(dead.index, dead.segments.length);
+    threads[dead.index] = thread;
+    for (const entry of reopened) {
+      entry.confirmed = false;
+      void thread.request({ type: "open", mapping: entry.mapping, options: { retry: true }, slot: entry.slot }).then(
+        () => (entry.confirmed = true),
+        (error: unknown) => {
+          if (error instanceof ThreadGone) return; // crashed again: the next recovery reopens it
+          log.error(`Mapping ${entry.mapping.id} could not be reopened on relay thread ${dead.index}: ${(error as Error).message}`);
+        },
+      );
+    }
+  }
+
+  function forget(entry: Entry): void {
+    if (entries.get(entry.mapping.id) === entry) entries.delete(entry.mapping.id);
+    mappingsOn[entry.thread]!--;
+  }
+
+  /** The thread with the fewest mappings. */
+  const leastLoaded = () => mappingsOn.reduce((best, n, index) => (n < mappingsOn[best]! ? index : best), 0);
+
+  // The control thread's share of the descriptor count, and the log level, reach the threads on a timer.
+  const stopTick = clock.every(publishEveryMs, () => {
+    if (options.descriptors !== undefined) publishControl(descriptors, options.descriptors.controlInUse());
+    if (log.level !== level) {
+      level = log.level;
+      for (const thread of threads) thread.post({ type: "level", level });
+    }
+  });
+
+  return {
+    async open(mapping: RelayMapping, { retry }: OpenOptions) {
+      if (stopping !== undefined) throw new ConnectorError("internal", "The relay is shutting down.");
+      if (entries.has(mapping.id)) throw new ConnectorError("conflict", `Mapping ${mapping.id} is already open.`);
+      const index = leastLoaded();
+      const slot = slots[index]!.take();
+      const entry: Entry = { mapping, thread: index, slot, retry, confirmed: false, carried: undefined };
+      entries.set(mapping.id, entry);
+      mappingsOn[index]!++;
+      const thread = threads[index]!;
+      thread.reserve(slot + 1);
+      try {
+        await thread.request({ type: "open", mapping, options: { retry }, slot });
+        entry.confirmed = true;
+      } catch (error) {
+        if (error instanceof ThreadGone && retry) return; // reopened by the recovery, with retry as asked
+        if (entries.get(mapping.id) === entry) {
+          forget(entry);
+          slots[entry.thread]!.give(slot);
+        }
+        throw error;
+      }
+    },
+
+    close(id) {
+      const entry = entries.get(id);
+      if (entry === undefined) return;
+      forget(entry);
+      const thread = threads[entry.thread]!;
+      const owner = slots[entry.thread]!;
+      // The slot is given to another mapping only once the thread has stopped writing it.
+      void thread.request({ type: "close", id }).then(() => owner.give(entry.slot), () => undefined);
+    },
+
+    state(id) {
+      const entry = entries.get(id);
+      return entry === undefined ? undefined : readState(threads[entry.thread]!.segments, entry.slot, entry.mapping, entry.carried);
+    },
+
+    states() {
+      const out: MappingState[] = [];
+      for (const entry of entries.values()) out.push(readState(threads[entry.thread]!.segments, entry.slot, entry.mapping, entry.carried));
+      return out;
+    },
+
+    get connections() {
+      return relayedConnections(descriptors);
+    },
+
+    setTls(next) {
+      tls = next;
+      for (const thread of threads) thread.post({ type: "tls", tls: next });
+    },
+
+    shutdown(graceMs) {
+      return (stopping ??= (async () => {
+        stopTick();
+        await Promise.all(threads.map((thread) => thread.request({ type: "shutdown", graceMs }).catch(() => undefined)));
+        for (const thread of threads) thread.stop();
+      })());
+    },
+
+    get restarts() {
+      return restarts;
+    },
+    threads,
+    threadOf: (id) => entries.get(id)?.thread,
+  };
+}

@@ -1,0 +1,94 @@
+// A relay thread: runs the relay engine for its share of the mappings, publishes their numbers into shared memory,
+// and answers the control thread's open, close, reload and shutdown.
+import { systemClock } from "../clock.ts";
+import { createDescriptorGate } from "../descriptors.ts";
+import { isConnectorError } from "../errors.ts";
+import { createRelay } from "../relay/index.ts";
+import type { Relay } from "../relay/types.ts";
+import { clearSlot, publish } from "./counters.ts";
+import { inUseSeenBy, publishConnections } from "./descriptors.ts";
+import type { FromThread, ThreadFailure, ThreadInit, ToThread } from "./messages.ts";
+import { createThreadLogger } from "./thread-log.ts";
+
+declare var self: Worker;
+
+const post = (message: FromThread) => self.postMessage(message);
+
+function failure(error: unknown): ThreadFailure {
+  if (isConnectorError(error)) return { code: error.code, message: error.message, port: error.details.port };
+  return { code: "internal", message: error instanceof Error ? error.message : String(error) };
+}
+
+function serve(init: ThreadInit): (message: ToThread) => void {
+  const clock = systemClock();
+  const log = createThreadLogger(init.logLevel, post);
+  const segments = init.segments;
+  /** Mapping id to its slot in the shared segments. */
+  const slots = new Map<string, number>();
+  let relay: Relay | undefined;
+  const own = () => relay?.connections ?? 0;
+  const gate = createDescriptorGate({
+    limit: init.descriptorLimit,
+    base: init.descriptorBase,
+    clock,
+    log,
+    inUse: () => {
+      publishConnections(init.descriptors, init.index, own());
+      return inUseSeenBy(init.descriptors, init.index, own());
+    },
+  });
+  relay = createRelay({ ...init.relay, log, clock, tls: init.tls, admit: gate.admit, freeDescriptors: gate.free });
+  const engine = relay;
+
+  const publishAll = () => {
+    publishConnections(init.descriptors, init.index, engine.connections);
+    for (const [id, slot] of slots) {
+      const state = engine.state(id);
+      if (state !== undefined) publish(segments, slot, state);
+    }
+  };
+  clock.every(init.publishEveryMs, publishAll);
+
+  const answer = (req: number, work: Promise<void> | void) =>
+    void Promise.resolve(work).then(
+      () => post({ type: "reply", req }),
+      (error: unknown) => post({ type: "reply", req, error: failure(error) }),
+    );
+
+  return (message) => {
+    switch (message.type) {
+      case "open":
+        return answer(message.req, (async () => {
+          await engine.open(message.mapping, message.options);
+          slots.set(message.mapping.id, message.slot);
+          publish(segments, message.slot, engine.state(message.mapping.id)!);
+        })());
+      case "close": {
+        engine.close(message.id);
+        const slot = slots.get(message.id);
+        slots.delete(message.id);
+        if (slot !== undefined) clearSlot(segments, slot);
+        publishConnections(init.descriptors, init.index, engine.connections);
+        return answer(message.req);
+      }
+      case "tls":
+        return engine.setTls(message.tls);
+      case "level":
+        return void (log.level = message.level);
+      case "segment":
+        return void segments.push(message.segment);
+      case "shutdown":
+        return answer(message.req, engine.shutdown(message.graceMs).then(publishAll));
+      case "init":
+        return;
+    }
+  };
+}
+
+// Installed before anything else runs, so that no message posted during start-up is missed.
+let handle: ((message: ToThread) => void) | undefined;
+self.onmessage = (event: MessageEvent<ToThread>) => {
+  const message = event.data;
+  if (message.type === "init") handle = serve(message);
+  else handle?.(message);
+};
