@@ -33,6 +33,7 @@ const blamed: Record<string, string> = {
   "address-empty.conf": ': address must be an IP address or host name as text (got "").',
   "logformat-number.conf": ': logFormat must be "text" or "json" (got 1).',
   "statefile-empty.conf": ': stateFile must be a file path as text (got "").',
+  "relaythreads-fraction.conf": ": relayThreads must be a whole number from 0 (relay on the control thread) to 256 (got 1.5).",
   "ports-empty.conf": ': ports must be an array of ports "N" and port ranges "A-B", at least one (got []).',
 };
 
@@ -58,6 +59,7 @@ describe("valid settings files load unchanged", () => {
     expect(s.logDir).toBe("/var/log/iofog-connector");
     expect(s.allowedControllers).toBeUndefined();
     expect(s.maxDirects).toBe(10_000);
+    expect(s.relayThreads).toBeUndefined();
   });
 
   test("without dev the API is HTTPS on 443", () => {
@@ -77,6 +79,7 @@ describe("valid settings files load unchanged", () => {
     expect(s.logLevel).toBe("debug");
     expect(s.logFormat).toBe("json");
     expect(s.maxDirects).toBe(500);
+    expect(s.relayThreads).toBe(0);
   });
 });
 

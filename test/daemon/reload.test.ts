@@ -47,7 +47,7 @@ describe("reload (SIGHUP)", () => {
     expect(d.lines.at(-1)).toContain("take effect after a restart");
   });
 
-  test("a new certificate is served on the API after reload; a mismatched pair is refused", async () => {
+  test("a new certificate is served on the API and on relay ports after reload; a mismatched pair is refused", async () => {
     using dir = tempDir();
     using first = makeTestCert();
     using second = makeTestCert();
@@ -57,6 +57,8 @@ describe("reload (SIGHUP)", () => {
     await using d = await startTestDaemon({ file, dev: false, certFile: first.certFile, keyFile: first.keyFile }, { dir: dir.path });
     const port = d.daemon.apiPort;
     const original = await servedFingerprint(port);
+    const mapping = (await d.post("/api/v2/mapping/add", { mapping: JSON.stringify({ type: "public", maxconnections: 1, heartbeatabsencethreshold: 0 }) })).body;
+    expect(await servedFingerprint(mapping.port1)).toBe(original);
 
     writeFileSync(file, JSON.stringify({ ...base, certFile: second.certFile, keyFile: first.keyFile }));
     expect(d.daemon.reload()).toBe(false);
@@ -66,5 +68,10 @@ describe("reload (SIGHUP)", () => {
     expect(d.daemon.reload()).toBe(true);
     const renewed = await servedFingerprint(port);
     expect(renewed).not.toBe(original);
+    // The relay thread serving the mapping takes the pair from the message the reload posted to it.
+    const deadline = Date.now() + 5000;
+    let relayed = await servedFingerprint(mapping.port1);
+    while (relayed !== renewed && Date.now() < deadline) relayed = await servedFingerprint(mapping.port1);
+    expect(relayed).toBe(renewed);
   });
 });

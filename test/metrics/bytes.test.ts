@@ -1,6 +1,6 @@
 import { expect, test } from "bun:test";
 import { startTestDaemon } from "../support/daemon.ts";
-import { parseExposition } from "../support/exposition.ts";
+import { scrapeWhen } from "../support/exposition.ts";
 import { rawConnect } from "../support/raw-socket.ts";
 
 test("byte counters are exact: a public pair moves known amounts each way", async () => {
@@ -25,8 +25,9 @@ test("byte counters are exact: a public pair moves known amounts each way", asyn
   }
   await client.waitFor(down.length);
 
-  const samples = parseExposition(await fetch(`${d.url}/metrics`).then((r) => r.text()));
-  const at = (port: number, direction: "received" | "sent") => samples.get(`iofog_connector_${direction}_bytes_total{port="${port}"}`);
+  const key = (port: number, direction: "received" | "sent") => `iofog_connector_${direction}_bytes_total{port="${port}"}`;
+  const samples = await scrapeWhen(`${d.url}/metrics`, (s) => s.get(key(m.port2, "sent")) === down.length);
+  const at = (port: number, direction: "received" | "sent") => samples.get(key(port, direction));
   expect(at(m.port2, "received")).toBe(up.length);
   expect(at(m.port1, "sent")).toBe(up.length);
   expect(at(m.port1, "received")).toBe(down.length);

@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { availableParallelism } from "node:os";
 import { createHistogram } from "../../src/metrics/histogram.ts";
 import { randomPortRange, startTestDaemon } from "../support/daemon.ts";
 import { parseExposition } from "../support/exposition.ts";
@@ -46,6 +47,8 @@ describe("GET /metrics", () => {
     expect(samples.get(`iofog_connector_received_bytes_total{port="${added.port1}"}`)).toBe(0);
     expect(samples.get(`iofog_connector_clients_held{port="${added.port2}"}`)).toBe(0);
     expect(samples.get('iofog_connector_handshakes_rejected_total{reason="passcode"}')).toBe(0);
+    expect(samples.get("iofog_connector_relay_threads")).toBe(availableParallelism());
+    expect(samples.get("iofog_connector_relay_thread_restarts_total")).toBe(0);
     expect(samples.get("process_resident_memory_bytes")).toBeGreaterThan(1_000_000);
     expect(samples.get("process_open_fds")).toBeGreaterThan(3);
   });

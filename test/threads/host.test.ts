@@ -1,0 +1,118 @@
+// The relay on several threads, as the daemon hosts it: spreading, counters from shared memory, log lines, port_in_use,
+// bind retry at restore, and a thread that dies being noticed and its mappings relaying again.
+import { expect, test } from "bun:test";
+import { systemClock } from "../../src/clock.ts";
+import { isConnectorError } from "../../src/errors.ts";
+import { createLogger } from "../../src/log.ts";
+import type { RelayMapping } from "../../src/relay/types.ts";
+import { createThreadedRelay, type ThreadedRelay } from "../../src/threads/index.ts";
+import { until } from "../support/endpoint.ts";
+import { holdPort } from "../support/hold-port.ts";
+import { rawConnect } from "../support/raw-socket.ts";
+import { describeMapping } from "../support/relay-harness.ts";
+
+function startThreads(threads: number) {
+  const lines: string[] = [];
+  const log = createLogger({ level: "debug", write: (line) => void lines.push(line) });
+  const relay = createThreadedRelay({ threads, log, clock: systemClock(), relay: { hostname: "127.0.0.1", bindRetryMs: 50 }, publishEveryMs: 20 });
+  return {
+    relay,
+    lines,
+    async open(kind: "public" | "private"): Promise<RelayMapping> {
+      for (let attempt = 1; ; attempt++) {
+        const mapping = describeMapping(kind);
+        try {
+          await relay.open(mapping, { retry: false });
+          return mapping;
+        } catch (error) {
+          if (!isConnectorError(error, "port_in_use") || attempt === 5) throw error;
+        }
+      }
+    },
+    async [Symbol.asyncDispose]() {
+      await relay.shutdown(0);
+      log.close();
+    },
+  };
+}
+
+/** An agent authorized on port1 and a client on port2 exchange a ping and its answer through the relay. */
+async function pingPong(mapping: RelayMapping): Promise<void> {
+  using agent = await rawConnect(mapping.port1);
+  agent.socket.write(mapping.passcode1);
+  expect((await agent.waitFor(10)).toString()).toBe("AUTHORIZED");
+  using client = await rawConnect(mapping.port2);
+  client.socket.write("ping");
+  expect((await agent.waitFor(14)).subarray(10).toString()).toBe("ping");
+  agent.socket.write("pong");
+  expect((await client.waitFor(4)).toString()).toBe("pong");
+}
+
+const portOf = (relay: ThreadedRelay, id: string) => relay.state(id)!;
+
+test("mappings go to the thread with the fewest; each relays, and its counters reach states() from shared memory", async () => {
+  await using t = startThreads(2);
+  const mappings = [await t.open("public"), await t.open("public"), await t.open("public"), await t.open("private")];
+  expect(mappings.map((m) => t.relay.threadOf(m.id))).toEqual([0, 1, 0, 1]);
+  t.relay.close(mappings[2]!.id);
+  const fifth = await t.open("public");
+  expect(t.relay.threadOf(fifth.id)).toBe(0);
+  for (const mapping of [mappings[0]!, mappings[1]!]) await pingPong(mapping);
+  await until(() => portOf(t.relay, mappings[1]!.id).port2.bytesIn === 4 && portOf(t.relay, mappings[1]!.id).port1.bytesIn === 4, 5000, "bytes published");
+  const state = portOf(t.relay, mappings[1]!.id);
+  expect(state.port1.port).toBe(mappings[1]!.port1);
+  expect(state.port1.active).toBe(true);
+  expect(state.port2.bytesOut).toBe(4);
+  expect(t.relay.states().map((s) => s.id).sort()).toEqual([mappings[0]!.id, mappings[1]!.id, mappings[3]!.id, fifth.id].sort());
+  expect(t.relay.state(mappings[2]!.id)).toBeUndefined();
+});
+
+test("a new mapping on a held port fails with port_in_use and nothing stays bound; at restore it retries, and the thread's log lines reach the daemon's log", async () => {
+  await using t = startThreads(2);
+  const mapping = describeMapping("public");
+  await using held = await holdPort(mapping.port2, "127.0.0.1");
+  const error = await t.relay.open(mapping, { retry: false }).catch((e: unknown) => e);
+  expect(isConnectorError(error, "port_in_use")).toBe(true);
+  expect((error as { details: { port: number } }).details.port).toBe(mapping.port2);
+  expect(t.relay.state(mapping.id)).toBeUndefined();
+
+  await t.relay.open(mapping, { retry: true });
+  await until(() => t.lines.some((line) => line.includes(`port ${mapping.port2} cannot be bound yet`)), 5000, "the retry warning from the relay thread");
+  expect(t.relay.state(mapping.id)!.port2.active).toBe(false);
+  await held.release();
+  await until(() => t.relay.state(mapping.id)!.port2.active, 5000, "the port bound once freed");
+  await pingPong(mapping);
+});
+
+test("a relay thread that dies is logged with what it carried, started again, and its mappings relay again with their counters kept", async () => {
+  await using t = startThreads(2);
+  const mappings = [await t.open("public"), await t.open("public"), await t.open("public")];
+  const victim = t.relay.threadOf(mappings[0]!.id)!;
+  await pingPong(mappings[0]!);
+  await until(() => t.relay.state(mappings[0]!.id)!.port1.bytesIn === 4, 5000, "bytes published");
+  const closed = Promise.withResolvers<void>();
+  const worker = t.relay.threads[victim]!.worker;
+  worker.addEventListener("close", () => closed.resolve());
+  worker.terminate(); // not asked for through the host: a crash
+  await closed.promise;
+  expect(t.relay.restarts).toBe(1);
+  expect(t.lines.some((line) => line.includes("[ERROR]") && line.includes(`Relay thread ${victim} stopped unexpectedly`) && line.includes("it carried 2 mappings"))).toBe(true);
+  expect(t.relay.threads[victim]!.worker).not.toBe(worker);
+  await until(() => mappings.every((m) => t.relay.state(m.id)!.port1.active && t.relay.state(m.id)!.port2.active), 5000, "every mapping listening again");
+  for (const mapping of mappings) await pingPong(mapping);
+  await until(() => t.relay.state(mappings[0]!.id)!.port1.bytesIn === 8, 5000, "bytes counted across the restart");
+  expect(t.relay.states()).toHaveLength(3);
+});
+
+test("shutdown flushes, stops every thread and frees the ports", async () => {
+  const t = startThreads(2);
+  const mapping = await t.open("public");
+  await pingPong(mapping);
+  await t[Symbol.asyncDispose]();
+  expect(t.relay.restarts).toBe(0);
+  for (const port of [mapping.port1, mapping.port2]) {
+    const listener = Bun.listen({ hostname: "127.0.0.1", port, socket: { data() {} } });
+    listener.stop(true);
+  }
+  await expect(t.relay.open(describeMapping("public"), { retry: false })).rejects.toThrow("shutting down");
+});
