@@ -3,7 +3,7 @@ import { expect, test } from "bun:test";
 import { availableParallelism } from "node:os";
 import { startTestDaemon } from "../support/daemon.ts";
 import { scrapeWhen } from "../support/exposition.ts";
-import { rawConnect } from "../support/raw-socket.ts";
+import { publicPingPong } from "../support/raw-socket.ts";
 
 const PUBLIC = JSON.stringify({ type: "public", maxconnections: 2, heartbeatabsencethreshold: 0 });
 
@@ -14,14 +14,7 @@ for (const relayThreads of [undefined, 0, 3]) {
     expect(d.lines.some((line) => line.includes(threads === 0 ? "relayed on the control thread" : `relayed on ${threads} relay thread`))).toBe(true);
     const mappings: { port1: number; port2: number; passcode1: string }[] = [];
     for (let i = 0; i < 3; i++) mappings.push((await d.post("/api/v2/mapping/add", { mapping: PUBLIC })).body);
-    for (const m of mappings) {
-      using agent = await rawConnect(m.port1);
-      agent.socket.write(m.passcode1);
-      expect((await agent.waitFor(10)).toString()).toBe("AUTHORIZED");
-      using client = await rawConnect(m.port2);
-      client.socket.write("ping");
-      expect((await agent.waitFor(14)).subarray(10).toString()).toBe("ping");
-    }
+    for (const m of mappings) await publicPingPong(m);
     const received = (port: number) => `iofog_connector_received_bytes_total{port="${port}"}`;
     const samples = await scrapeWhen(`${d.url}/metrics`, (s) => mappings.every((m) => s.get(received(m.port2)) === 4));
     for (const m of mappings) expect(samples.get(received(m.port2))).toBe(4);

@@ -50,3 +50,17 @@ export async function rawConnect(port: number): Promise<RawClient> {
     },
   };
 }
+
+/** An agent authorized on port1 and a client on port2 of a public mapping exchange "ping" and "pong" through the relay. */
+export async function publicPingPong(mapping: { port1: number; port2: number; passcode1: string }): Promise<void> {
+  using agent = await rawConnect(mapping.port1);
+  agent.socket.write(mapping.passcode1);
+  const authorized = (await agent.waitFor(10)).toString();
+  if (authorized !== "AUTHORIZED") throw new Error(`the agent read ${JSON.stringify(authorized)} instead of AUTHORIZED`);
+  using client = await rawConnect(mapping.port2);
+  client.socket.write("ping");
+  const ping = (await agent.waitFor(14)).subarray(10).toString();
+  agent.socket.write("pong");
+  const pong = (await client.waitFor(4)).toString();
+  if (ping !== "ping" || pong !== "pong") throw new Error(`relayed ${JSON.stringify(ping)} and ${JSON.stringify(pong)} instead of ping and pong`);
+}

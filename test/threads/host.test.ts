@@ -8,7 +8,7 @@ import type { RelayMapping } from "../../src/relay/types.ts";
 import { createThreadedRelay, type ThreadedRelay } from "../../src/threads/index.ts";
 import { until } from "../support/endpoint.ts";
 import { holdPort } from "../support/hold-port.ts";
-import { rawConnect } from "../support/raw-socket.ts";
+import { publicPingPong as pingPong } from "../support/raw-socket.ts";
 import { describeMapping } from "../support/relay-harness.ts";
 
 function startThreads(threads: number) {
@@ -34,18 +34,6 @@ function startThreads(threads: number) {
       log.close();
     },
   };
-}
-
-/** An agent authorized on port1 and a client on port2 exchange a ping and its answer through the relay. */
-async function pingPong(mapping: RelayMapping): Promise<void> {
-  using agent = await rawConnect(mapping.port1);
-  agent.socket.write(mapping.passcode1);
-  expect((await agent.waitFor(10)).toString()).toBe("AUTHORIZED");
-  using client = await rawConnect(mapping.port2);
-  client.socket.write("ping");
-  expect((await agent.waitFor(14)).subarray(10).toString()).toBe("ping");
-  agent.socket.write("pong");
-  expect((await client.waitFor(4)).toString()).toBe("pong");
 }
 
 const portOf = (relay: ThreadedRelay, id: string) => relay.state(id)!;
