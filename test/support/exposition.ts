@@ -10,7 +10,7 @@ export function parseExposition(text: string): Map<string, number> {
 }
 
 /**
- * Scrapes `url` until `ready` holds for its samples (relay threads publish their counters every 100 ms), and
+ * Scrapes `url` until `ready` holds for its samples (relay threads publish their counters every 250 ms), and
  * returns them; after `ms` it returns the last scrape, for the caller's assertions to describe.
  */
 export async function scrapeWhen(url: string, ready: (samples: Map<string, number>) => boolean, ms = 5000): Promise<Map<string, number>> {
