@@ -13,6 +13,8 @@ import { renderReport } from "./report/render.ts";
 import { runActive } from "./suites/active.ts";
 import { runControl } from "./suites/control.ts";
 import { runIdle } from "./suites/idle.ts";
+import { runIsolation } from "./suites/isolation.ts";
+import { runStreams } from "./suites/streams.ts";
 import { runLatency } from "./suites/latency.ts";
 import { runRestore } from "./suites/restore.ts";
 import { runScrape } from "./suites/scrape.ts";
@@ -47,6 +49,7 @@ const top = Math.min(ephemeralStart() - 1, 65535);
 if (top < 32_000) log(`warning: the ephemeral port range starts at ${top + 1}; pools may overlap it`);
 const big: [number, number] = [top - 20_999, top];
 const pools = { plain: [big[0] - 1000, big[0] - 501] as [number, number], tls: [big[0] - 500, big[0] - 1] as [number, number] };
+const inprocPools = { plain: [big[0] - 3000, big[0] - 2501] as [number, number], tls: [big[0] - 2500, big[0] - 2001] as [number, number] };
 const baselinePools = { plain: [big[0] - 2000, big[0] - 1501] as [number, number], tls: [big[0] - 1500, big[0] - 1001] as [number, number] };
 
 const dir = mkdtempSync(join(tmpdir(), "iofog-bench-"));
@@ -54,6 +57,7 @@ const sections: Section[] = [];
 const failures: string[] = [];
 let world: World | undefined;
 let baselineWorld: World | undefined;
+let inprocWorld: World | undefined;
 let haproxyVersion = "HAProxy (not used)";
 
 async function suite(name: SuiteName, run: () => Promise<Section>): Promise<void> {
@@ -72,18 +76,27 @@ async function suite(name: SuiteName, run: () => Promise<Section>): Promise<void
 try {
   const certs = makeCertificate(dir);
   const { exe, profile } = options;
-  const needWorld = options.suites.some((s) => s === "throughput" || s === "latency" || s === "active" || s === "versus");
+  const needWorld = options.suites.some((s) => s === "throughput" || s === "streams" || s === "latency" || s === "active" || s === "versus");
   if (needWorld) haproxyVersion = ensureHaproxy();
   await suite("startup", () => runStartup({ exe, dir, pool: big }, profile, log));
   await suite("control", () => runControl({ exe, dir, pool: big }, profile, log));
   await suite("restore", () => runRestore({ exe, dir, pool: big }, profile, log));
   await suite("scrape", () => runScrape({ exe, dir, pool: big }, profile, log));
+  await suite("isolation", () => runIsolation({ exe, dir, pool: big }, profile, log));
   await suite("idle", () => runIdle({ exe, dir, pool: big }, profile, log));
   if (needWorld) {
     log("starting the plain and TLS Connectors and HAProxy for the relay measurements");
     world = await startWorld({ exe, dir: join(dir, "world"), certs, pools });
     const w = world;
     await suite("throughput", () => runThroughput(w, profile, log));
+    if (options.suites.includes("streams")) {
+      log("starting plain and TLS Connectors with relayThreads 0 for the comparison");
+      inprocWorld = await startWorld({ exe, dir: join(dir, "inproc"), certs, pools: inprocPools, haproxy: false, settings: { relayThreads: 0 } });
+      const inproc = inprocWorld;
+      await suite("streams", () => runStreams({ threads: w, inproc }, profile, log));
+      await inprocWorld.stop();
+      inprocWorld = undefined;
+    }
     await suite("latency", () => runLatency(w, profile, log));
     await suite("active", () => runActive(w, profile, log));
     if (options.suites.includes("versus")) {
@@ -101,6 +114,7 @@ try {
 } finally {
   await world?.stop().catch(() => undefined);
   await baselineWorld?.stop().catch(() => undefined);
+  await inprocWorld?.stop().catch(() => undefined);
   killAll();
 }
 

@@ -10,6 +10,10 @@ export interface Profile {
   control: { reps: number; cycles: number; sizes: number[] };
   startup: { reps: number };
   scrape: { reps: number; mappings: number; scrapes: number };
+  /** A relayed ping-pong alone and under API load, `seconds` each. */
+  isolation: { reps: number; mappings: number; seconds: number };
+  /** 8 streams over 8 mappings and over one, relay threads and the control thread relaying, against HAProxy. */
+  streams: { reps: number; bytesPerRun: number; streams: number };
   /** This build against the baseline build: throughput and latency repetitions, idle TLS agents. */
   versus: { reps: number; bytesPerRun: number; idleAgents: number };
 }
@@ -27,6 +31,8 @@ export const FULL: Profile = {
   control: { reps: 3, cycles: 100, sizes: [0, 1000, 9000] },
   startup: { reps: 15 },
   scrape: { reps: 3, mappings: 9000, scrapes: 10 },
+  isolation: { reps: 3, mappings: 9000, seconds: 8 },
+  streams: { reps: 3, bytesPerRun: 2 * GiB, streams: 8 },
   versus: { reps: 3, bytesPerRun: 2 * GiB, idleAgents: 4000 },
 };
 
@@ -40,6 +46,8 @@ export const QUICK: Profile = {
   control: { reps: 1, cycles: 40, sizes: [0, 1000, 9000] },
   startup: { reps: 5 },
   scrape: { reps: 1, mappings: 9000, scrapes: 5 },
+  isolation: { reps: 1, mappings: 9000, seconds: 4 },
+  streams: { reps: 1, bytesPerRun: 512 * MiB, streams: 8 },
   versus: { reps: 1, bytesPerRun: 512 * MiB, idleAgents: 2000 },
 };
 

@@ -6,7 +6,7 @@ import { quiet } from "../lib/quiet.ts";
 import { Series } from "../lib/series.ts";
 import { fmt, type Check, type Section } from "../report/model.ts";
 import { openEnds, PATHS, type PathName } from "./paths.ts";
-import type { World } from "./world.ts";
+import { HAPROXY_THREADS, type World } from "./world.ts";
 
 export interface Run {
   gbps: number;
@@ -40,8 +40,8 @@ export async function runThroughput(world: World, profile: Profile, log: (line: 
 }
 
 /** One bulk transfer of `bytes` over `streams` connections through `path`. */
-export async function measureThroughput(world: World, path: PathName, tls: boolean, streams: number, bytes: number): Promise<Run> {
-  const ends = await openEnds(world, path, tls, streams);
+export async function measureThroughput(world: World, path: PathName, tls: boolean, streams: number, bytes: number, perMapping = streams): Promise<Run> {
+  const ends = await openEnds(world, path, tls, streams, perMapping);
   const budgetMs = 30_000 + (bytes / 50e6) * 1000; // even 50 MB/s finishes in time
   let source: Gen | undefined;
   const sink = startGen({ role: "sink", ...ends.receive, tls, tlsFiles: world.certs, expectBytes: bytes }, budgetMs + 10_000);
@@ -73,7 +73,7 @@ function report(series: Series<Run>, profile: Profile): Section {
         const k = key(path, tls, streams);
         const [lo, hi] = series.range(k, gbps);
         rows.push([
-          path === "direct" ? "direct (generator ceiling)" : path === "haproxy" ? "HAProxy 2.6, 2 threads" : `Connector ${path} pipe`,
+          path === "direct" ? "direct (generator ceiling)" : path === "haproxy" ? `HAProxy 2.6, ${HAPROXY_THREADS} threads` : `Connector ${path} pipe`,
           String(streams),
           tls ? "TLS" : "plain",
           `${fmt(series.median(k, gbps))} (${fmt(lo)}–${fmt(hi)})`,
@@ -96,7 +96,7 @@ function report(series: Series<Run>, profile: Profile): Section {
     head: ["path", "streams", "legs", "GB/s median (min–max)", "× direct", "× HAProxy", "relay CPU s/GB", "relay cores busy", "sender / receiver CPU"],
     rows,
     notes: [
-      `${profile.throughput.reps} interleaved repetitions of ${profile.throughput.bytesPerRun / 2 ** 30} GiB per configuration; ratios are medians of per-repetition ratios. Relay cores busy: the relay process's CPU time over the run's wall time (HAProxy may use 2); sender / receiver CPU: the generators' own share of a core.`,
+      `${profile.throughput.reps} interleaved repetitions of ${profile.throughput.bytesPerRun / 2 ** 30} GiB per configuration; ratios are medians of per-repetition ratios. Relay cores busy: the relay process's CPU time over the run's wall time (HAProxy and relay threads may use every core); sender / receiver CPU: the generators' own share of a core.`,
     ],
     checks,
     raw: series.toJSON(),

@@ -1,5 +1,6 @@
 // The long-lived parties of the relay measurements: a plain and a TLS Connector and one HAProxy, all idle between runs.
 import { mkdirSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { freePort, pool } from "../lib/ports.ts";
 import type { CertFiles } from "../lib/tls-cert.ts";
@@ -15,6 +16,9 @@ export interface FixedPorts {
   /** Where HAProxy forwards to (the receiving generator listens there). */
   behind: number;
 }
+
+/** HAProxy's nbthread: one per core, as the Connector's relay threads. */
+export const HAPROXY_THREADS = availableParallelism();
 
 export interface World {
   certs: CertFiles;
@@ -32,6 +36,8 @@ export interface WorldOptions {
   pools: { plain: [number, number]; tls: [number, number] };
   /** Whether to start HAProxy (the baseline build's world needs none). Default true. */
   haproxy?: boolean;
+  /** Settings both Connectors get besides the usual ones, e.g. { relayThreads: 0 }. */
+  settings?: Record<string, unknown>;
 }
 
 export async function startWorld(options: WorldOptions): Promise<World> {
@@ -39,19 +45,20 @@ export async function startWorld(options: WorldOptions): Promise<World> {
   const ports = { plain: fixed(), tls: fixed() };
   const started: Array<{ stop(): Promise<void> }> = [];
   try {
-    const plain = await startConnector({ exe: options.exe, dir: dirOf(options.dir, "connector-plain"), pool: pool(...options.pools.plain) });
+    const plain = await startConnector({ exe: options.exe, dir: dirOf(options.dir, "connector-plain"), pool: pool(...options.pools.plain), settings: options.settings });
     started.push(plain);
     const tls = await startConnector({
       exe: options.exe,
       dir: dirOf(options.dir, "connector-tls"),
       pool: pool(...options.pools.tls),
       tls: options.certs,
+      settings: options.settings,
     });
     started.push(tls);
     const haproxy = options.haproxy === false ? undefined : await startHaproxy({
       dir: dirOf(options.dir, "haproxy"),
       certs: options.certs,
-      threads: 2,
+      threads: HAPROXY_THREADS,
       routes: [
         { listen: ports.plain.proxy, server: ports.plain.behind, tls: false },
         { listen: ports.tls.proxy, server: ports.tls.behind, tls: true },

@@ -17,6 +17,8 @@ export interface ConnectorOptions {
   /** TLS on the API and every relay port; plain (dev mode) when absent. */
   tls?: CertFiles;
   readyTimeoutMs?: number;
+  /** Settings besides the ones every instance gets, e.g. { relayThreads: 0 }. */
+  settings?: Record<string, unknown>;
   /** Told the process id as soon as the executable is spawned. */
   onSpawn?: (pid: number, spawnedAt: number) => void;
 }
@@ -52,6 +54,7 @@ export async function startConnector(options: ConnectorOptions): Promise<Connect
     stateFile: stateFileOf(dir),
     logDir: join(dir, "log"),
     ...(tls ? { certFile: tls.cert, keyFile: tls.key } : {}),
+    ...options.settings,
   };
   const config = join(dir, "iofog-connector.conf");
   writeFileSync(config, JSON.stringify(settings, null, 2));
