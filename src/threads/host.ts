@@ -31,8 +31,8 @@ export interface ThreadedRelayOptions {
 export interface ThreadedRelay extends Relay {
   /** Relay threads started again after a crash. */
   readonly restarts: number;
-  /** The threads, by index (tests terminate one's worker to see it recovered). */
-  readonly threads: readonly RelayThread[];
+  /** The threads by index, each started when it is first given a mapping (tests terminate one's worker to see it recovered). */
+  readonly threads: readonly (RelayThread | undefined)[];
   /** The thread serving a mapping; undefined for an unknown id. */
   threadOf(id: string): number | undefined;
 }
@@ -71,7 +71,9 @@ export function createThreadedRelay(options: ThreadedRelayOptions): ThreadedRela
     publishEveryMs,
   });
   const spawn = (index: number, segments: number) => startThread(index, segments, { init: init(), log, onCrash: recover });
-  const threads: RelayThread[] = Array.from({ length: count }, (_, index) => spawn(index, 1));
+  // A thread starts with its first mapping, so that an empty daemon answers its API without waiting for threads to boot.
+  const threads: (RelayThread | undefined)[] = new Array(count).fill(undefined);
+  const started = (): RelayThread[] => threads.filter((thread) => thread !== undefined);
 
   const onThread = (index: number) => Array.from(entries.values()).filter((entry) => entry.thread === index);
 
@@ -112,7 +114,7 @@ export function createThreadedRelay(options: ThreadedRelayOptions): ThreadedRela
     if (options.descriptors !== undefined) publishControl(descriptors, options.descriptors.controlInUse());
     if (log.level !== level) {
       level = log.level;
-      for (const thread of threads) thread.post({ type: "level", level });
+      for (const thread of started()) thread.post({ type: "level", level });
     }
   });
 
@@ -125,7 +127,7 @@ export function createThreadedRelay(options: ThreadedRelayOptions): ThreadedRela
       const entry: Entry = { mapping, thread: index, slot, retry, confirmed: false, carried: undefined };
       entries.set(mapping.id, entry);
       mappingsOn[index]!++;
-      const thread = threads[index]!;
+      const thread = (threads[index] ??= spawn(index, 1));
       thread.reserve(slot + 1);
       try {
         await thread.request({ type: "open", mapping, options: { retry }, slot });
@@ -167,14 +169,14 @@ export function createThreadedRelay(options: ThreadedRelayOptions): ThreadedRela
 
     setTls(next) {
       tls = next;
-      for (const thread of threads) thread.post({ type: "tls", tls: next });
+      for (const thread of started()) thread.post({ type: "tls", tls: next });
     },
 
     shutdown(graceMs) {
       return (stopping ??= (async () => {
         stopTick();
-        await Promise.all(threads.map((thread) => thread.request({ type: "shutdown", graceMs }).catch(() => undefined)));
-        for (const thread of threads) thread.stop();
+        await Promise.all(started().map((thread) => thread.request({ type: "shutdown", graceMs }).catch(() => undefined)));
+        for (const thread of started()) thread.stop();
       })());
     },
 

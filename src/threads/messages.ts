@@ -30,7 +30,9 @@ export type ToThread =
   | { type: "tls"; tls: TlsMaterial }
   | { type: "level"; level: number }
   | { type: "segment"; segment: Float64Array }
-  | { type: "shutdown"; req: number; graceMs: number };
+  | { type: "shutdown"; req: number; graceMs: number }
+  /** Several of the above posted in one turn (a restore opens thousands at once): one message to clone and wake for. */
+  | { type: "batch"; messages: ToThread[] };
 
 export interface ThreadFailure {
   code: ErrorCode;
@@ -41,4 +43,5 @@ export interface ThreadFailure {
 /** Relay thread to control thread. */
 export type FromThread =
   | { type: "reply"; req: number; error?: ThreadFailure }
+  | { type: "replies"; replies: Array<{ type: "reply"; req: number; error?: ThreadFailure }> }
   | { type: "log"; level: "error" | "warn" | "info" | "debug"; text: string };

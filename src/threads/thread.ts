@@ -49,6 +49,16 @@ export function startThread(index: number, segmentCount: number, options: Thread
   let asked = false;
   let gone = false;
   let lastError = "";
+  let outbox: ToThread[] = [];
+  const flush = () => {
+    const messages = outbox;
+    outbox = [];
+    if (!gone) worker.postMessage(messages.length === 1 ? messages[0] : { type: "batch", messages });
+  };
+  /** Posts in order, gathering what is posted in one turn into one message. */
+  const send = (message: ToThread) => {
+    if (outbox.push(message) === 1) queueMicrotask(flush);
+  };
 
   const thread: RelayThread = {
     index,
@@ -59,11 +69,11 @@ export function startThread(index: number, segmentCount: number, options: Thread
       const req = nextReq++;
       const waiter = Promise.withResolvers<void>();
       pending.set(req, waiter);
-      worker.postMessage({ ...message, req });
+      send({ ...message, req } as ToThread);
       return waiter.promise;
     },
     post(message) {
-      if (!gone) worker.postMessage(message);
+      if (!gone) send(message);
     },
     reserve(slots) {
       while (segments.length * SEGMENT_SLOTS < slots) {
@@ -81,10 +91,12 @@ export function startThread(index: number, segmentCount: number, options: Thread
   worker.addEventListener("message", (event: MessageEvent<FromThread>) => {
     const message = event.data;
     if (message.type === "log") return writeThreadLine(options.log, message);
-    const waiter = pending.get(message.req);
-    pending.delete(message.req);
-    if (message.error === undefined) waiter?.resolve();
-    else waiter?.reject(new ConnectorError(message.error.code, message.error.message, { port: message.error.port }));
+    for (const reply of message.type === "replies" ? message.replies : [message]) {
+      const waiter = pending.get(reply.req);
+      pending.delete(reply.req);
+      if (reply.error === undefined) waiter?.resolve();
+      else waiter?.reject(new ConnectorError(reply.error.code, reply.error.message, { port: reply.error.port }));
+    }
   });
   worker.addEventListener("error", (event) => {
     lastError = event.message;
@@ -96,6 +108,6 @@ export function startThread(index: number, segmentCount: number, options: Thread
     pending.clear();
     if (!asked) options.onCrash(thread, lastError || `exit code ${(event as CloseEvent).code}`);
   });
-  worker.postMessage({ type: "init", index, segments, ...options.init } satisfies ThreadInit);
+  send({ type: "init", index, segments, ...options.init } satisfies ThreadInit);
   return thread;
 }

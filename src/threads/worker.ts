@@ -14,6 +14,28 @@ declare var self: Worker;
 
 const post = (message: FromThread) => self.postMessage(message);
 
+type Reply = Extract<FromThread, { type: "reply" }>;
+let replies: Reply[] = [];
+/** Answers given in one turn go back as one message. */
+function reply(answer: Reply): void {
+  if (replies.push(answer) > 1) return;
+  queueMicrotask(() => {
+    const batch = replies;
+    replies = [];
+    post(batch.length === 1 ? batch[0]! : { type: "replies", replies: batch });
+  });
+}
+
+let settling: (() => void) | undefined;
+/**
+ * After a burst of opens (a restore), collects the garbage the messages left once the burst is over: the heap of a
+ * thread otherwise keeps that high-water mark as resident memory.
+ */
+function settle(): void {
+  settling?.();
+  settling = systemClock().after(500, () => Bun.gc(true));
+}
+
 function failure(error: unknown): ThreadFailure {
   if (isConnectorError(error)) return { code: error.code, message: error.message, port: error.details.port };
   return { code: "internal", message: error instanceof Error ? error.message : String(error) };
@@ -51,11 +73,11 @@ function serve(init: ThreadInit): (message: ToThread) => void {
 
   const answer = (req: number, work: Promise<void> | void) =>
     void Promise.resolve(work).then(
-      () => post({ type: "reply", req }),
-      (error: unknown) => post({ type: "reply", req, error: failure(error) }),
+      () => reply({ type: "reply", req }),
+      (error: unknown) => reply({ type: "reply", req, error: failure(error) }),
     );
 
-  return (message) => {
+  const handle = (message: ToThread): void => {
     switch (message.type) {
       case "open":
         return answer(message.req, (async () => {
@@ -79,16 +101,22 @@ function serve(init: ThreadInit): (message: ToThread) => void {
         return void segments.push(message.segment);
       case "shutdown":
         return answer(message.req, engine.shutdown(message.graceMs).then(publishAll));
+      case "batch":
+        for (const each of message.messages) handle(each);
+        if (message.messages.length >= 1000) settle();
+        return;
       case "init":
         return;
     }
   };
+  return handle;
 }
 
 // Installed before anything else runs, so that no message posted during start-up is missed.
 let handle: ((message: ToThread) => void) | undefined;
-self.onmessage = (event: MessageEvent<ToThread>) => {
-  const message = event.data;
+const receive = (message: ToThread): void => {
   if (message.type === "init") handle = serve(message);
+  else if (message.type === "batch" && handle === undefined) message.messages.forEach(receive);
   else handle?.(message);
 };
+self.onmessage = (event: MessageEvent<ToThread>) => receive(event.data);

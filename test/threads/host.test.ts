@@ -40,6 +40,7 @@ const portOf = (relay: ThreadedRelay, id: string) => relay.state(id)!;
 
 test("mappings go to the thread with the fewest; each relays, and its counters reach states() from shared memory", async () => {
   await using t = startThreads(2);
+  expect(t.relay.threads).toEqual([undefined, undefined]); // a thread starts with its first mapping
   const mappings = [await t.open("public"), await t.open("public"), await t.open("public"), await t.open("private")];
   expect(mappings.map((m) => t.relay.threadOf(m.id))).toEqual([0, 1, 0, 1]);
   t.relay.close(mappings[2]!.id);
