@@ -12,6 +12,7 @@ import type { Section } from "./report/model.ts";
 import { renderReport } from "./report/render.ts";
 import { runActive } from "./suites/active.ts";
 import { runControl } from "./suites/control.ts";
+import { runHosting } from "./suites/hosting.ts";
 import { runIdle } from "./suites/idle.ts";
 import { runIsolation } from "./suites/isolation.ts";
 import { runStreams } from "./suites/streams.ts";
@@ -76,7 +77,7 @@ async function suite(name: SuiteName, run: () => Promise<Section>): Promise<void
 try {
   const certs = makeCertificate(dir);
   const { exe, profile } = options;
-  const needWorld = options.suites.some((s) => s === "throughput" || s === "streams" || s === "latency" || s === "active" || s === "versus");
+  const needWorld = options.suites.some((s) => s === "throughput" || s === "streams" || s === "hosting" || s === "latency" || s === "active" || s === "versus");
   if (needWorld) haproxyVersion = ensureHaproxy();
   await suite("startup", () => runStartup({ exe, dir, pool: big }, profile, log));
   await suite("control", () => runControl({ exe, dir, pool: big }, profile, log));
@@ -89,11 +90,12 @@ try {
     world = await startWorld({ exe, dir: join(dir, "world"), certs, pools });
     const w = world;
     await suite("throughput", () => runThroughput(w, profile, log));
-    if (options.suites.includes("streams")) {
+    if (options.suites.includes("streams") || options.suites.includes("hosting")) {
       log("starting plain and TLS Connectors with relayThreads 0 for the comparison");
       inprocWorld = await startWorld({ exe, dir: join(dir, "inproc"), certs, pools: inprocPools, haproxy: false, settings: { relayThreads: 0 } });
       const inproc = inprocWorld;
       await suite("streams", () => runStreams({ threads: w, inproc }, profile, log));
+      await suite("hosting", () => runHosting({ threads: w, inproc }, profile, log));
       await inprocWorld.stop();
       inprocWorld = undefined;
     }

@@ -2,7 +2,7 @@
 import { join } from "node:path";
 import { FULL, QUICK, type Profile } from "./profile.ts";
 
-export const SUITES = ["startup", "control", "restore", "scrape", "isolation", "idle", "throughput", "streams", "latency", "active", "versus"] as const;
+export const SUITES = ["startup", "control", "restore", "scrape", "isolation", "idle", "throughput", "streams", "hosting", "latency", "active", "versus"] as const;
 
 /** The release the "versus" suite compares with unless --baseline or --baseline-ref says otherwise: 2.0.0. */
 export const BASELINE_REF = "d17abf7";

@@ -6,7 +6,7 @@ import { Series } from "../lib/series.ts";
 import { quantileSorted } from "../lib/stats.ts";
 import { fmt, type Check, type Section } from "../report/model.ts";
 import { openEnds, PATHS, type PathName } from "./paths.ts";
-import type { World } from "./world.ts";
+import { HAPROXY_THREADS, type World } from "./world.ts";
 
 interface Run {
   p50: number;
@@ -119,5 +119,5 @@ function report(series: Series<Run>, profile: Profile): Section {
 }
 
 function label(path: PathName): string {
-  return path === "direct" ? "direct" : path === "haproxy" ? "HAProxy 2.6, 2 threads" : `Connector ${path} pipe`;
+  return path === "direct" ? "direct" : path === "haproxy" ? `HAProxy 2.6, ${HAPROXY_THREADS} threads` : `Connector ${path} pipe`;
 }
