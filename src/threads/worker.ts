@@ -15,25 +15,18 @@ declare var self: Worker;
 const post = (message: FromThread) => self.postMessage(message);
 
 type Reply = Extract<FromThread, { type: "reply" }>;
-let replies: Reply[] = [];
-/** Answers given in one turn go back as one message. */
-function reply(answer: Reply): void {
-  if (replies.push(answer) > 1) return;
-  queueMicrotask(() => {
-    const batch = replies;
-    replies = [];
-    post(batch.length === 1 ? batch[0]! : { type: "replies", replies: batch });
-  });
-}
 
-let settling: (() => void) | undefined;
-/**
- * After a burst of opens (a restore), collects the garbage the messages left once the burst is over: the heap of a
- * thread otherwise keeps that high-water mark as resident memory.
- */
-function settle(): void {
-  settling?.();
-  settling = systemClock().after(500, () => Bun.gc(true));
+/** Answers given in one turn go back as one message. */
+function createReplies(): (answer: Reply) => void {
+  let replies: Reply[] = [];
+  return (answer) => {
+    if (replies.push(answer) > 1) return;
+    queueMicrotask(() => {
+      const batch = replies;
+      replies = [];
+      post(batch.length === 1 ? batch[0]! : { type: "replies", replies: batch });
+    });
+  };
 }
 
 function failure(error: unknown): ThreadFailure {
@@ -44,11 +37,21 @@ function failure(error: unknown): ThreadFailure {
 function serve(init: ThreadInit): (message: ToThread) => void {
   const clock = systemClock();
   const log = createThreadLogger(init.logLevel, post);
+  const reply = createReplies();
+  let cancelSettle: (() => void) | undefined;
+  /**
+   * After a burst of opens (a restore), collects the garbage its messages left once the burst is over: the thread's
+   * heap would otherwise keep that high-water mark as resident memory.
+   */
+  const settle = () => {
+    cancelSettle?.();
+    cancelSettle = clock.after(500, () => Bun.gc(true));
+  };
   const segments = init.segments;
   /** Mapping id to its slot in the shared segments. */
   const slots = new Map<string, number>();
-  let relay: Relay | undefined;
-  const own = () => relay?.connections ?? 0;
+  let engine: Relay | undefined;
+  const own = () => engine?.connections ?? 0;
   const gate = createDescriptorGate({
     limit: init.descriptorLimit,
     base: init.descriptorBase,
@@ -59,13 +62,13 @@ function serve(init: ThreadInit): (message: ToThread) => void {
       return inUseSeenBy(init.descriptors, init.index, own());
     },
   });
-  relay = createRelay({ ...init.relay, log, clock, tls: init.tls, admit: gate.admit, freeDescriptors: gate.free });
-  const engine = relay;
+  const relay = createRelay({ ...init.relay, log, clock, tls: init.tls, admit: gate.admit, freeDescriptors: gate.free });
+  engine = relay;
 
   const publishAll = () => {
-    publishConnections(init.descriptors, init.index, engine.connections);
+    publishConnections(init.descriptors, init.index, relay.connections);
     for (const [id, slot] of slots) {
-      const state = engine.state(id);
+      const state = relay.state(id);
       if (state !== undefined) publish(segments, slot, state);
     }
   };
@@ -81,26 +84,26 @@ function serve(init: ThreadInit): (message: ToThread) => void {
     switch (message.type) {
       case "open":
         return answer(message.req, (async () => {
-          await engine.open(message.mapping, message.options);
+          await relay.open(message.mapping, message.options);
           slots.set(message.mapping.id, message.slot);
-          publish(segments, message.slot, engine.state(message.mapping.id)!);
+          publish(segments, message.slot, relay.state(message.mapping.id)!);
         })());
       case "close": {
-        engine.close(message.id);
+        relay.close(message.id);
         const slot = slots.get(message.id);
         slots.delete(message.id);
         if (slot !== undefined) clearSlot(segments, slot);
-        publishConnections(init.descriptors, init.index, engine.connections);
+        publishConnections(init.descriptors, init.index, relay.connections);
         return answer(message.req);
       }
       case "tls":
-        return engine.setTls(message.tls);
+        return relay.setTls(message.tls);
       case "level":
         return void (log.level = message.level);
       case "segment":
         return void segments.push(message.segment);
       case "shutdown":
-        return answer(message.req, engine.shutdown(message.graceMs).then(publishAll));
+        return answer(message.req, relay.shutdown(message.graceMs).then(publishAll));
       case "batch":
         for (const each of message.messages) handle(each);
         if (message.messages.length >= 1000) settle();
