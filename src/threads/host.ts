@@ -5,7 +5,7 @@ import { ConnectorError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { MappingState, OpenOptions, Relay, RelayMapping, TlsMaterial } from "../relay/types.ts";
 import { carry, copySlot, readState, SEGMENT_SLOTS } from "./counters.ts";
-import { createDescriptorShare, publishControl, relayedConnections } from "./descriptors.ts";
+import { createDescriptorShare, publishConnections, publishControl, relayedConnections } from "./descriptors.ts";
 import type { ThreadRelayOptions } from "./messages.ts";
 import { startThread, ThreadGone, type RelayThread } from "./thread.ts";
 import { createSlots, type Slots } from "./slots.ts";
@@ -85,7 +85,8 @@ export function createThreadedRelay(options: ThreadedRelayOptions): ThreadedRela
     for (const entry of carried) entry.carried = carry(entry.carried, copySlot(dead.segments, entry.slot));
     // A new mapping whose open was under way fails (its caller gets ThreadGone); the others come back as at restore.
     const reopened = carried.filter((entry) => entry.confirmed || entry.retry);
-    for (const entry of carried) if (!reopened.includes(entry)) forget(entry);
+    for (const entry of carried) if (!entry.confirmed && !entry.retry) forget(entry);
+    publishConnections(descriptors, dead.index, 0); // its connections went with it
     slots[dead.index] = createSlots(reopened.map((entry) => entry.slot));
     const thread = spawn(dead.index, dead.segments.length);
     threads[dead.index] = thread;
