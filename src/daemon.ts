@@ -89,6 +89,7 @@ async function startLocked(options: DaemonOptions, lock: StateLock): Promise<Dae
   const hosted = hostRelay({
     threads: settings.relayThreads, log, clock, tls: tls?.material, hostname, limits: options.relayLimits,
     controlInUse: () => listeners() + servers.reduce((sum, server) => sum + server.connections, 0),
+    retire: metrics.retire,
   });
   const { relay, gate } = hosted;
   try {

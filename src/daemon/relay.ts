@@ -5,7 +5,7 @@ import type { Clock } from "../clock.ts";
 import { createDescriptorGate, descriptorLimit, openDescriptors, type DescriptorGate } from "../descriptors.ts";
 import type { Logger } from "../log.ts";
 import { createRelay } from "../relay/index.ts";
-import type { Relay, RelayOptions, TlsMaterial } from "../relay/types.ts";
+import type { MappingState, Relay, RelayOptions, TlsMaterial } from "../relay/types.ts";
 import { createThreadedRelay } from "../threads/index.ts";
 
 export type RelayLimits = Pick<RelayOptions, "handshakeTimeoutMs" | "holdTimeoutMs" | "bindRetryMs" | "privateHoldBytes" | "maxPendingPerPort" | "guessLimits" | "strangerLimits" | "floodLimits">;
@@ -29,6 +29,8 @@ export interface DaemonRelayOptions {
   limits: RelayLimits | undefined;
   /** Descriptors the control thread holds beyond those open at start: listeners and API connections. */
   controlInUse: () => number;
+  /** What a closed mapping counted after its last state was read (relay threads publish on a timer); added to the totals. */
+  retire: (late: MappingState) => void;
 }
 
 export function defaultRelayThreads(): number {
@@ -47,7 +49,7 @@ export function hostRelay(options: DaemonRelayOptions): DaemonRelay {
     relay = createRelay({ ...options.limits, log, clock, tls, hostname, admit: gate.admit, freeDescriptors: gate.free });
     return { relay, gate, threads, restarts: () => 0 };
   }
-  const threaded = createThreadedRelay({ threads, log, clock, tls, relay: { ...options.limits, hostname }, descriptors: { limit, base, controlInUse } });
+  const threaded = createThreadedRelay({ threads, log, clock, tls, relay: { ...options.limits, hostname }, descriptors: { limit, base, controlInUse }, onClosed: options.retire });
   relay = threaded;
   return { relay, gate, threads, restarts: () => threaded.restarts };
 }

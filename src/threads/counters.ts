@@ -117,3 +117,16 @@ export function carry(into: Float64Array | undefined, more: Float64Array): Float
 function joined(how: string, before: number, now: number): number {
   return how === "add" ? before + now : how === "max" ? Math.max(before, now) : now;
 }
+
+/** What a mapping counted after `seen` was read, up to `final`: the cumulative counters' differences, gauges 0. */
+export function countedSince(seen: MappingState, final: MappingState): MappingState {
+  const since = (before: PortState, after: PortState): PortState => {
+    const out = { ...after };
+    for (let i = 0; i < PER_PORT; i++) {
+      const name = FIELDS[i]!;
+      (out as Record<string, number | boolean>)[name] = CARRY[i] === "add" ? (after[name] as number) - (before[name] as number) : name === "active" ? false : 0;
+    }
+    return out;
+  };
+  return { ...final, port1: since(seen.port1, final.port1), port2: since(seen.port2, final.port2) };
+}

@@ -4,7 +4,7 @@ import type { Clock } from "../clock.ts";
 import { ConnectorError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { MappingState, OpenOptions, Relay, RelayMapping, TlsMaterial } from "../relay/types.ts";
-import { carry, copySlot, readState, SEGMENT_SLOTS } from "./counters.ts";
+import { carry, clearSlot, copySlot, countedSince, readState } from "./counters.ts";
 import { createDescriptorShare, publishConnections, publishControl, relayedConnections } from "./descriptors.ts";
 import type { ThreadRelayOptions } from "./messages.ts";
 import { startThread, ThreadGone, type RelayThread } from "./thread.ts";
@@ -26,6 +26,11 @@ export interface ThreadedRelayOptions {
   /** The descriptor reserve across threads: the soft limit (undefined: none), descriptors open at start, and what the control thread holds now. */
   descriptors?: { limit: number | undefined; base: number; controlInUse: () => number };
   publishEveryMs?: number;
+  /**
+   * Told, once a relay thread has closed a mapping, what the mapping counted after the state close() could still read
+   * (its last publication): the cumulative counters' differences, so that totals kept past a mapping stay exact.
+   */
+  onClosed?: (late: MappingState) => void;
 }
 
 export interface ThreadedRelay extends Relay {
@@ -149,8 +154,17 @@ export function createThreadedRelay(options: ThreadedRelayOptions): ThreadedRela
       forget(entry);
       const thread = threads[entry.thread]!;
       const owner = slots[entry.thread]!;
-      // The slot is given to another mapping only once the thread has stopped writing it.
-      void thread.request({ type: "close", id }).then(() => owner.give(entry.slot), () => undefined);
+      const seen = readState(thread.segments, entry.slot, entry.mapping, entry.carried);
+      // The slot is given to another mapping only once the thread has stopped writing it, and has written its last numbers there.
+      void thread.request({ type: "close", id }).then(
+        () => {
+          const late = countedSince(seen, readState(thread.segments, entry.slot, entry.mapping, entry.carried));
+          clearSlot(thread.segments, entry.slot);
+          owner.give(entry.slot);
+          options.onClosed?.(late);
+        },
+        () => undefined, // the thread died: what it counted since its last publication is lost with it
+      );
     },
 
     state(id) {

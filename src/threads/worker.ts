@@ -5,7 +5,7 @@ import { createDescriptorGate } from "../descriptors.ts";
 import { isConnectorError } from "../errors.ts";
 import { createRelay } from "../relay/index.ts";
 import type { Relay } from "../relay/types.ts";
-import { clearSlot, publish } from "./counters.ts";
+import { publish } from "./counters.ts";
 import { inUseSeenBy, publishConnections } from "./descriptors.ts";
 import type { FromThread, ThreadFailure, ThreadInit, ToThread } from "./messages.ts";
 import { createThreadLogger } from "./thread-log.ts";
@@ -89,10 +89,12 @@ function serve(init: ThreadInit): (message: ToThread) => void {
           publish(segments, message.slot, relay.state(message.mapping.id)!);
         })());
       case "close": {
+        // Its last numbers go into its slot, so that the control thread keeps what it counted since the last publication.
+        const final = relay.state(message.id);
         relay.close(message.id);
         const slot = slots.get(message.id);
         slots.delete(message.id);
-        if (slot !== undefined) clearSlot(segments, slot);
+        if (slot !== undefined && final !== undefined) publish(segments, slot, final);
         publishConnections(init.descriptors, init.index, relay.connections);
         return answer(message.req);
       }

@@ -2,6 +2,7 @@
 import type { Settings } from "../../src/config/load.ts";
 import { startTestDaemon, type TestDaemon } from "../support/daemon.ts";
 import { within } from "../support/endpoint.ts";
+import { scrapeWhen } from "../support/exposition.ts";
 import { rawConnect } from "../support/raw-socket.ts";
 
 export interface Mapping {
@@ -56,6 +57,12 @@ export async function startBusyDaemon(overrides: Partial<Settings> = {}): Promis
     using quiet = await rawConnect(silent.port1);
     quiet.socket.write(silent.passcode1);
     await within(10_000, "the silent agent connection closed", quiet.closed);
+    // Relay threads publish their counters every 250 ms: scrapes start once all of the above has reached /metrics.
+    await scrapeWhen(`${d.url}/metrics`, (samples) =>
+      samples.get(`iofog_connector_received_bytes_total{port="${relayed.port2}"}`) === 5 &&
+      samples.get('iofog_connector_handshakes_rejected_total{reason="passcode"}') === 1 &&
+      samples.get('iofog_connector_handshakes_rejected_total{reason="tls"}') === 1 &&
+      samples.get("iofog_connector_heartbeat_timeouts_total") === 1);
     return Object.assign(d, { relayed, refused, silent, privates, scrape });
   } catch (error) {
     await d[Symbol.asyncDispose]();

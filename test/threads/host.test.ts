@@ -4,17 +4,17 @@ import { expect, test } from "bun:test";
 import { systemClock } from "../../src/clock.ts";
 import { isConnectorError } from "../../src/errors.ts";
 import { createLogger } from "../../src/log.ts";
-import type { RelayMapping } from "../../src/relay/types.ts";
-import { createThreadedRelay, type ThreadedRelay } from "../../src/threads/index.ts";
-import { until } from "../support/endpoint.ts";
+import type { MappingState, RelayMapping } from "../../src/relay/types.ts";
+import { createThreadedRelay, type ThreadedRelay, type ThreadedRelayOptions } from "../../src/threads/index.ts";
+import { until, within } from "../support/endpoint.ts";
 import { holdPort } from "../support/hold-port.ts";
-import { publicPingPong as pingPong } from "../support/raw-socket.ts";
+import { publicPingPong as pingPong, rawConnect } from "../support/raw-socket.ts";
 import { describeMapping } from "../support/relay-harness.ts";
 
-function startThreads(threads: number) {
+function startThreads(threads: number, options: Partial<ThreadedRelayOptions> = {}) {
   const lines: string[] = [];
   const log = createLogger({ level: "debug", write: (line) => void lines.push(line) });
-  const relay = createThreadedRelay({ threads, log, clock: systemClock(), relay: { hostname: "127.0.0.1", bindRetryMs: 50 }, publishEveryMs: 20 });
+  const relay = createThreadedRelay({ threads, log, clock: systemClock(), relay: { hostname: "127.0.0.1", bindRetryMs: 50 }, publishEveryMs: 20, ...options });
   return {
     relay,
     lines,
@@ -91,6 +91,24 @@ test("a relay thread that dies is logged with what it carried, started again, an
   for (const mapping of mappings) await pingPong(mapping);
   await until(() => t.relay.state(mappings[0]!.id)!.port1.bytesIn === 8, 5000, "bytes counted across the restart");
   expect(t.relay.states()).toHaveLength(3);
+});
+
+test("what a mapping counted after its last publication is handed over when it closes, so totals kept past it stay exact", async () => {
+  const closed: MappingState[] = [];
+  // No publication on the timer during the test: only open and close publish.
+  await using t = startThreads(1, { publishEveryMs: 600_000, onClosed: (late) => void closed.push(late) });
+  const mapping = await t.open("public");
+  using stranger = await rawConnect(mapping.port1);
+  stranger.socket.write("x".repeat(36));
+  await within(10_000, "the wrong passcode refused", stranger.closed);
+  expect(t.relay.state(mapping.id)!.port1.rejectedPasscode).toBe(0); // not published yet
+  t.relay.close(mapping.id);
+  await until(() => closed.length === 1, 5000, "the close answered");
+  expect(closed[0]!.id).toBe(mapping.id);
+  expect(closed[0]!.port1.rejectedPasscode).toBe(1);
+  expect(closed[0]!.port1.authorized).toBe(0);
+  const again = await t.open("public"); // the slot is given again, cleared
+  expect(t.relay.state(again.id)!.port1.rejectedPasscode).toBe(0);
 });
 
 test("shutdown flushes, stops every thread and frees the ports", async () => {
