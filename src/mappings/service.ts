@@ -177,7 +177,7 @@ export async function createMappingService(options: MappingServiceOptions, resto
       const { mapping } = stored.entry;
       drop(id);
       await commit(journal.remove(id), () => put(stored.entry));
-      relay.close(id);
+      await relay.close(id); // the ports are free once remove answers
       pool.release(mapping.port1);
       pool.release(mapping.port2);
       log.info(`Removed mapping ${id}; ports ${mapping.port1} and ${mapping.port2} are free again.`);

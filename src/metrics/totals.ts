@@ -58,7 +58,7 @@ export function retiringRelay(relay: Relay, totals: Pick<Totals, "retire">): Rel
     close(id) {
       const state = relay.state(id);
       if (state !== undefined) totals.retire(state);
-      relay.close(id);
+      return relay.close(id);
     },
     state: (id) => relay.state(id),
     states: () => relay.states(),

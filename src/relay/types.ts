@@ -92,8 +92,11 @@ export interface OpenOptions {
 export interface Relay {
   /** Binds both listeners of a mapping; resolves once each accepts connections (or is retrying). */
   open(mapping: RelayMapping, options: OpenOptions): Promise<void>;
-  /** Closes both listeners and every connection of the mapping, and cancels its timers. Unknown id: no-op. */
-  close(id: string): void;
+  /**
+   * Closes both listeners and every connection of the mapping, and cancels its timers. Unknown id: no-op.
+   * A relay on another thread closes them a moment later: the promise resolves once it has.
+   */
+  close(id: string): void | Promise<void>;
   /** Live state of one mapping; undefined for an unknown id. */
   state(id: string): MappingState | undefined;
   /** Live state of all mappings. */

@@ -93,6 +93,14 @@ test("a relay thread that dies is logged with what it carried, started again, an
   expect(t.relay.states()).toHaveLength(3);
 });
 
+test("close resolves once the relay thread has closed the mapping's listeners: its ports can be bound at once", async () => {
+  await using t = startThreads(2);
+  const mapping = await t.open("private");
+  await t.relay.close(mapping.id);
+  for (const port of [mapping.port1, mapping.port2]) Bun.listen({ hostname: "127.0.0.1", port, socket: { data() {} } }).stop(true);
+  expect(t.relay.state(mapping.id)).toBeUndefined();
+});
+
 test("what a mapping counted after its last publication is handed over when it closes, so totals kept past it stay exact", async () => {
   const closed: MappingState[] = [];
   // No publication on the timer during the test: only open and close publish.
