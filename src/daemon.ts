@@ -7,7 +7,7 @@ import { systemClock, type Clock } from "./clock.ts";
 import type { Settings } from "./config/load.ts";
 import { loadTls } from "./config/tls.ts";
 import { warnEphemeral, warnExpiry } from "./daemon/notices.ts";
-import { hostRelay, type RelayLimits } from "./daemon/relay.ts";
+import { hostRelay, type DaemonRelay, type RelayLimits } from "./daemon/relay.ts";
 import { createReload } from "./daemon/reload.ts";
 import { createScrape } from "./daemon/scrape.ts";
 import { createStatus } from "./daemon/status.ts";
@@ -45,6 +45,8 @@ export interface Daemon {
   readonly apiPort: number;
   readonly metricsPort: number | undefined;
   readonly service: MappingService;
+  /** How the relay is hosted: its threads and their restarts. */
+  readonly relay: DaemonRelay;
   /**
    * Re-reads the settings file and applies what can change while running: certificate and key,
    * allowedControllers, logLevel. On any error the old values stay and the reason is logged.
@@ -142,7 +144,7 @@ async function startLocked(options: DaemonOptions, lock: StateLock): Promise<Dae
       },
       setControllers: (next) => void (controllers = next),
     });
-    return { apiPort: servers[0]!.port, metricsPort: servers[1]?.port, service, reload, stop, stopped };
+    return { apiPort: servers[0]!.port, metricsPort: servers[1]?.port, service, relay: hosted, reload, stop, stopped };
   } catch (error) {
     for (const server of servers) await server.stop();
     await relay.shutdown(0);

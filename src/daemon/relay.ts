@@ -6,7 +6,7 @@ import { createDescriptorGate, descriptorLimit, openDescriptors, type Descriptor
 import type { Logger } from "../log.ts";
 import { createRelay } from "../relay/index.ts";
 import type { MappingState, Relay, RelayOptions, TlsMaterial } from "../relay/types.ts";
-import { createThreadedRelay } from "../threads/index.ts";
+import { createThreadedRelay, type ThreadedRelay } from "../threads/index.ts";
 
 export type RelayLimits = Pick<RelayOptions, "handshakeTimeoutMs" | "holdTimeoutMs" | "bindRetryMs" | "privateHoldBytes" | "maxPendingPerPort" | "guessLimits" | "strangerLimits" | "floodLimits">;
 
@@ -17,6 +17,8 @@ export interface DaemonRelay {
   threads: number;
   /** Relay threads started again after a crash. */
   restarts(): number;
+  /** The relay threads' host; undefined when the control thread relays. */
+  threaded: ThreadedRelay | undefined;
 }
 
 export interface DaemonRelayOptions {
@@ -47,9 +49,9 @@ export function hostRelay(options: DaemonRelayOptions): DaemonRelay {
   const gate = createDescriptorGate({ limit, base, clock, log, inUse: () => (relay?.connections ?? 0) + controlInUse() });
   if (threads === 0) {
     relay = createRelay({ ...options.limits, log, clock, tls, hostname, admit: gate.admit, freeDescriptors: gate.free });
-    return { relay, gate, threads, restarts: () => 0 };
+    return { relay, gate, threads, restarts: () => 0, threaded: undefined };
   }
   const threaded = createThreadedRelay({ threads, log, clock, tls, relay: { ...options.limits, hostname }, descriptors: { limit, base, controlInUse }, onClosed: options.retire });
   relay = threaded;
-  return { relay, gate, threads, restarts: () => threaded.restarts };
+  return { relay, gate, threads, restarts: () => threaded.restarts, threaded };
 }

@@ -21,3 +21,23 @@ for (const relayThreads of [undefined, 0, 3]) {
     expect(samples.get("iofog_connector_relay_threads")).toBe(threads);
   });
 }
+
+test("a relay thread that dies under the daemon: /metrics counts the restart, the log says which, and its mappings relay again", async () => {
+  await using d = await startTestDaemon({ relayThreads: 2 });
+  const mappings: { id: string; port1: number; port2: number; passcode1: string }[] = [];
+  for (let i = 0; i < 2; i++) mappings.push((await d.post("/api/v2/mapping/add", { mapping: PUBLIC })).body);
+  const threaded = d.daemon.relay.threaded!;
+  const victim = threaded.threadOf(mappings[0]!.id)!;
+  const worker = threaded.threads[victim]!.worker;
+  const closed = Promise.withResolvers<void>();
+  worker.addEventListener("close", () => closed.resolve());
+  worker.terminate(); // not asked for by the daemon: a crash
+  await closed.promise;
+  expect(d.lines.some((line) => line.includes("[ERROR]") && line.includes(`Relay thread ${victim} stopped unexpectedly`) && line.includes("it carried 1 mappings"))).toBe(true);
+  const active = (s: Map<string, number>, port: number, id: string) => s.get(`iofog_connector_port_active{port="${port}",mapping="${id}"}`) === 1;
+  // The new thread boots and reopens the mapping as at restore; /metrics shows its ports listening again.
+  const samples = await scrapeWhen(`${d.url}/metrics`, (s) => mappings.every((m) => active(s, m.port1, m.id) && active(s, m.port2, m.id)));
+  expect(samples.get("iofog_connector_relay_thread_restarts_total")).toBe(1);
+  for (const m of mappings) expect(active(samples, m.port1, m.id) && active(samples, m.port2, m.id)).toBe(true);
+  for (const m of mappings) await publicPingPong(m);
+});
