@@ -1,0 +1,89 @@
+// A real etcd cluster (Debian's etcd-server) of three members on loopback ports, in a temp dir removed on dispose.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Subprocess } from "bun";
+import { freePort } from "./executable.ts";
+
+export const haveEtcd = Bun.which("etcd") !== null;
+
+export interface EtcdCluster {
+  /** Client URLs, one per member. */
+  endpoints: string[];
+  dir: string;
+  /** SIGKILLs member `index`. */
+  kill(index: number): Promise<void>;
+  /** Starts member `index` again on its data directory and waits until it is healthy. */
+  restart(index: number): Promise<void>;
+  /** Stops every member and removes the data. */
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+interface Member {
+  name: string;
+  client: number;
+  peer: number;
+  child?: Subprocess;
+}
+
+/** Starts `size` members and resolves once the cluster has a leader and answers. */
+export async function startEtcdCluster(size = 3): Promise<EtcdCluster> {
+  const dir = mkdtempSync(join(tmpdir(), "iofog-etcd-"));
+  const members: Member[] = Array.from({ length: size }, (_, i) => ({ name: `m${i}`, client: freePort(), peer: freePort() }));
+  const initial = members.map((m) => `${m.name}=http://127.0.0.1:${m.peer}`).join(",");
+  const spawn = (m: Member, state: "new" | "existing") => {
+    m.child = Bun.spawn([
+      "etcd", "--name", m.name, "--data-dir", join(dir, m.name),
+      "--listen-client-urls", `http://127.0.0.1:${m.client}`, "--advertise-client-urls", `http://127.0.0.1:${m.client}`,
+      "--listen-peer-urls", `http://127.0.0.1:${m.peer}`, "--initial-advertise-peer-urls", `http://127.0.0.1:${m.peer}`,
+      "--initial-cluster", initial, "--initial-cluster-state", state, "--initial-cluster-token", `iofog-${process.pid}`,
+      "--heartbeat-interval", "50", "--election-timeout", "500", "--logger", "zap", "--log-outputs", join(dir, `${m.name}.log`),
+    ], { stdout: "ignore", stderr: "ignore", stdin: "ignore" });
+  };
+  const cluster: EtcdCluster = {
+    endpoints: members.map((m) => `http://127.0.0.1:${m.client}`),
+    dir,
+    async kill(index) {
+      const m = members[index]!;
+      m.child?.kill("SIGKILL");
+      await m.child?.exited;
+      m.child = undefined;
+    },
+    async restart(index) {
+      const m = members[index]!;
+      spawn(m, "existing");
+      await healthy([`http://127.0.0.1:${m.client}`]);
+    },
+    async [Symbol.asyncDispose]() {
+      for (const m of members) {
+        m.child?.kill("SIGKILL");
+        await m.child?.exited;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  try {
+    for (const m of members) spawn(m, "new");
+    await healthy(cluster.endpoints);
+  } catch (error) {
+    await cluster[Symbol.asyncDispose]();
+    throw error;
+  }
+  return cluster;
+}
+
+/** Waits (at most 20 s) until every endpoint reports itself healthy, which needs a leader. */
+async function healthy(endpoints: string[]): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  for (const endpoint of endpoints) {
+    for (;;) {
+      const ok = await fetch(`${endpoint}/health`, { signal: AbortSignal.timeout(1000) }).then(
+        async (r) => r.ok && (await r.json() as { health?: string }).health === "true",
+        () => false,
+      );
+      if (ok) break;
+      if (Date.now() > deadline) throw new Error(`etcd at ${endpoint} did not become healthy within 20 s`);
+      await Bun.sleep(100);
+    }
+  }
+}
