@@ -81,6 +81,8 @@ async function startLocked(options: DaemonOptions, lock: StateLock): Promise<Dae
 
   const tls = settings.dev ? undefined : loadTls(settings.certFile, settings.keyFile, clock.now());
   const restored = await restoreState(settings.stateFile);
+  // Loaded only in cluster mode, so that a single Connector neither parses nor holds it.
+  const cluster = settings.cluster && (await import("./cluster/index.ts")).openCluster({ settings: { ...settings, cluster: settings.cluster }, log, clock });
   const pool = createPortPool({ ranges: settings.ports, exclude: settings.exclude });
   warnEphemeral(pool.ranges(), options.proc ?? readProcFiles(), log);
   if (tls) warnExpiry(tls.validTo, settings.certFile, clock, log);
@@ -96,9 +98,10 @@ async function startLocked(options: DaemonOptions, lock: StateLock): Promise<Dae
   const servers: ApiServer[] = [];
   try {
     const service = await createMappingService(
-      { pool, relay: retiringRelay(relay, metrics), stateFile: settings.stateFile, log, clock, maxDirects: settings.maxDirects, onStateWrite: metrics.recordStateWrite, compactAt: options.journalCompactAt },
+      { pool, relay: retiringRelay(relay, metrics), stateFile: settings.stateFile, log, clock, maxDirects: settings.maxDirects, onStateWrite: metrics.recordStateWrite, compactAt: options.journalCompactAt, shared: cluster?.ledger },
       restored,
     );
+    await cluster?.follow(service);
     listeners = () => 2 * service.count;
     const scheme = settings.dev ? "http" : "https";
     const summary = () => ({
@@ -107,6 +110,7 @@ async function startLocked(options: DaemonOptions, lock: StateLock): Promise<Dae
       mode: settings.dev ? "dev mode, plain TCP" : "TLS",
       api: `${scheme}://${isIPv6(settings.address) ? `[${settings.address}]` : settings.address}:${servers[0]?.port ?? settings.apiPort}`,
       directs: service.directCount,
+      ...(cluster && { cluster: cluster.view() }),
     });
     const report = (json: boolean) => {
       const states = relay.states();
@@ -119,7 +123,7 @@ async function startLocked(options: DaemonOptions, lock: StateLock): Promise<Dae
     const scrape = () =>
       metricsResponse(
         metrics.render({
-          states: relay.states(), mappings: service.count, directs: service.directCount, portsFree: pool.available, portsTotal: pool.size, logWriteFailures: log.writeFailures,
+          states: relay.states(), mappings: service.count, directs: service.directCount, portsFree: pool.available, portsTotal: pool.size, logWriteFailures: log.writeFailures, cluster: cluster?.view(),
         }),
       );
 
@@ -129,6 +133,7 @@ async function startLocked(options: DaemonOptions, lock: StateLock): Promise<Dae
       (stopping ??= (async () => {
         log.info("Connector is stopping.");
         for (const server of servers) await server.stop();
+        await cluster?.close();
         await service.close();
         await relay.shutdown(options.shutdownGraceMs ?? 5000);
         log.info("Connector stopped.");
@@ -189,6 +194,7 @@ async function startLocked(options: DaemonOptions, lock: StateLock): Promise<Dae
     return { apiPort: servers[0]!.port, metricsPort: servers[1]?.port, service, reload, stop, stopped };
   } catch (error) {
     for (const server of servers) await server.stop();
+    await cluster?.close();
     await relay.shutdown(0);
     throw error;
   }

@@ -40,7 +40,31 @@ export interface MappingService {
   markDirectUsed(id: string): void;
   /** Stops the expiry sweep, then compacts the journal into the state file once the changes under way are saved. */
   close(): Promise<void>;
+  /** Every mapping and direct record, for a comparison with the cluster's. */
+  entries(): Entry[];
+  /**
+   * Takes on an entry another member committed (cluster mode): its ports are claimed and its listeners
+   * opened with retry, and the local snapshot records it. Same entry already here, or one being changed here: no-op.
+   */
+  adopt(entry: Entry): Promise<void>;
+  /** Drops an entry another member removed: listeners closed, ports freed, snapshot updated. Unknown id, or one being changed here: no-op. */
+  forget(id: string): void;
 }
+
+/**
+ * Where changes are committed before the local snapshot in cluster mode (etcd): put and remove reject with
+ * ConnectorError "unavailable" when it cannot be reached, "port_in_use" (with the port) when another member took a port.
+ */
+export interface SharedLedger {
+  /** Throws ConnectorError("unavailable") when changes cannot be committed now. */
+  check(): void;
+  /** `update`: the entry exists and changes (a direct record that was called); otherwise it is created. */
+  put(entry: Entry, update: boolean): Promise<void>;
+  remove(entry: Entry): Promise<void>;
+}
+
+/** Ports taken by other members at the same moment that one mapping/add tries before it gives up. */
+const MAX_CLUSTER_CONFLICTS = 16;
 
 /** A direct record no agent has called within this long after it was added is removed. */
 export const DIRECT_UNUSED_EXPIRY_MS = 24 * 3_600_000;
@@ -63,6 +87,8 @@ export interface MappingServiceOptions {
   onStateWrite?: (ok: boolean, seconds: number) => void;
   /** Journal size that triggers a compaction; see JournalOptions. */
   compactAt?: number;
+  /** Cluster mode: changes are committed there first, and the state file is the member's snapshot. */
+  shared?: SharedLedger;
 }
 
 /**
@@ -73,6 +99,11 @@ export async function createMappingService(options: MappingServiceOptions, resto
   const { pool, relay, log, clock } = options;
   const maxDirects = options.maxDirects ?? DEFAULT_MAX_DIRECTS;
   const entries = new Map<string, Stored>();
+  const { shared } = options;
+  /** Ids with a change under way here; what the cluster reports about them meanwhile is this change's own echo. */
+  const busy = new Set<string>();
+  /** Which mapping holds each port, so that undoing one mapping never frees a port another one holds. */
+  const owners = new Map<number, string>();
   let mappingCount = 0;
 
   /** Sets `entry` in memory; returns its record, for the journal. */
@@ -81,13 +112,17 @@ export async function createMappingService(options: MappingServiceOptions, resto
     const previous = entries.get(entryId(entry));
     entries.set(entryId(entry), { entry, encoded });
     if (entry.kind === "mapping" && previous?.entry.kind !== "mapping") mappingCount++;
+    if (entry.kind === "mapping") for (const port of [entry.mapping.port1, entry.mapping.port2]) owners.set(port, entry.mapping.id);
     return encoded;
   };
   const drop = (id: string) => {
     const stored = entries.get(id);
     if (stored === undefined) return undefined;
     entries.delete(id);
-    if (stored.entry.kind === "mapping") mappingCount--;
+    if (stored.entry.kind === "mapping") {
+      mappingCount--;
+      for (const port of [stored.entry.mapping.port1, stored.entry.mapping.port2]) if (owners.get(port) === id) owners.delete(port);
+    }
     return stored.entry;
   };
 
@@ -115,7 +150,7 @@ export async function createMappingService(options: MappingServiceOptions, resto
     }
     if (expired.length === 0) return;
     for (const entry of expired) drop(entryId(entry));
-    await Promise.all(expired.map((entry) => commit(journal.remove(entryId(entry)), () => put(entry)))).then(
+    await Promise.all(expired.map((entry) => commit(entryId(entry), () => unsave(entry), () => put(entry)))).then(
       () => log.info(`Removed ${expired.length} direct rendezvous never used within 24 h: ${expired.map(entryId).slice(0, 10).join(", ")}${expired.length > 10 ? ", …" : ""}.`),
       () => undefined, // logged by commit; the next sweep tries again
     );
@@ -125,19 +160,41 @@ export async function createMappingService(options: MappingServiceOptions, resto
   runSweep();
   const stopSweep = clock.every(SWEEP_EVERY_MS, runSweep);
 
-  /** Makes a change durable, or undoes it in memory and rethrows. */
-  async function commit(saved: Promise<void>, undo: () => void): Promise<void> {
+  /** Makes a change to `id` durable, or undoes it in memory and rethrows. */
+  async function commit(id: string, save: () => Promise<void>, undo: () => void): Promise<void> {
+    busy.add(id);
     try {
-      await saved;
+      await save();
     } catch (error) {
       undo();
       log.error(error instanceof Error ? error.message : String(error));
       throw error;
+    } finally {
+      busy.delete(id);
     }
   }
+  /** The snapshot of a member follows the cluster: a write it misses is caught up by the next full read. */
+  const snapshot = (written: Promise<void>) =>
+    void written.catch((error: Error) => log.error(`${error.message} The cluster holds the change; this member's snapshot catches up when it next reads the cluster.`));
+  /** Commits `entry` (already set in memory): to the cluster, then to the snapshot, or to the journal alone. */
+  async function save(entry: Entry, update = false): Promise<void> {
+    const stored = entries.get(entryId(entry))!;
+    if (shared === undefined) return journal.put(entryId(entry), stored.encoded);
+    await shared.put(entry, update);
+    snapshot(journal.put(entryId(entry), stored.encoded));
+  }
+  async function unsave(entry: Entry): Promise<void> {
+    if (shared === undefined) return journal.remove(entryId(entry));
+    await shared.remove(entry);
+    snapshot(journal.remove(entryId(entry)));
+  }
+  /** Frees a port unless another mapping holds it (one another member committed while this one tried it). */
+  const release = (port: number, id: string) => {
+    const owner = owners.get(port);
+    if (owner === undefined || owner === id) pool.release(port);
+  };
 
-  async function openOnFreePorts(request: MappingRequest): Promise<RelayMapping> {
-    const skip = new Set<number>();
+  async function openOnFreePorts(request: MappingRequest, skip: Set<number>): Promise<RelayMapping> {
     for (;;) {
       const port1 = pool.take(skip);
       const port2 = port1 === undefined ? undefined : pool.take(skip);
@@ -150,8 +207,8 @@ export async function createMappingService(options: MappingServiceOptions, resto
         await relay.open(mapping, { retry: false });
         return mapping;
       } catch (error) {
-        pool.release(port1);
-        pool.release(port2);
+        release(port1, mapping.id);
+        release(port2, mapping.id);
         if (!isConnectorError(error, "port_in_use") || error.details.port === undefined) throw error;
         log.debug(`Port ${error.details.port} is held by another program; trying the next free port.`);
         skip.add(error.details.port);
@@ -161,25 +218,39 @@ export async function createMappingService(options: MappingServiceOptions, resto
 
   return {
     async add(request) {
-      const mapping = await openOnFreePorts(request);
-      await commit(journal.put(mapping.id, put({ kind: "mapping", mapping })), () => {
-        drop(mapping.id);
-        relay.close(mapping.id);
-        pool.release(mapping.port1);
-        pool.release(mapping.port2);
-      });
-      log.info(`Opened ${mapping.kind} mapping ${mapping.id} on ports ${mapping.port1} and ${mapping.port2}.`);
-      return mapping;
+      shared?.check();
+      const skip = new Set<number>();
+      for (;;) {
+        const mapping = await openOnFreePorts(request, skip);
+        const entry: Entry = { kind: "mapping", mapping };
+        try {
+          put(entry);
+          await commit(mapping.id, () => save(entry), () => {
+            drop(mapping.id);
+            relay.close(mapping.id);
+            release(mapping.port1, mapping.id);
+            release(mapping.port2, mapping.id);
+          });
+        } catch (error) {
+          // Another member took one of the ports at the same moment: it will open it here too; try others.
+          if (!isConnectorError(error, "port_in_use") || error.details.port === undefined || skip.size >= MAX_CLUSTER_CONFLICTS) throw error;
+          skip.add(error.details.port);
+          continue;
+        }
+        log.info(`Opened ${mapping.kind} mapping ${mapping.id} on ports ${mapping.port1} and ${mapping.port2}.`);
+        return mapping;
+      }
     },
     async remove(id) {
+      shared?.check();
       const stored = entries.get(id);
       if (stored?.entry.kind !== "mapping") throw new ConnectorError("not_found", `No mapping has the id ${id}.`);
       const { mapping } = stored.entry;
       drop(id);
-      await commit(journal.remove(id), () => put(stored.entry));
+      await commit(id, () => unsave(stored.entry), () => put(stored.entry));
       relay.close(id);
-      pool.release(mapping.port1);
-      pool.release(mapping.port2);
+      release(mapping.port1, id);
+      release(mapping.port2, id);
       log.info(`Removed mapping ${id}; ports ${mapping.port1} and ${mapping.port2} are free again.`);
     },
     get(id) {
@@ -208,16 +279,20 @@ export async function createMappingService(options: MappingServiceOptions, resto
       if (entries.size - mappingCount >= maxDirects) {
         throw new ConnectorError("limit", `The Connector already keeps ${maxDirects} direct connections, the most it keeps ("maxDirects" in the settings); remove unused ones with direct/remove.`);
       }
+      shared?.check();
       const direct: DirectRecord = { id: randomUUID(), passkey: randomUUID(), unusedSince: clock.now() };
-      await commit(journal.put(direct.id, put({ kind: "direct", direct })), () => drop(direct.id));
+      const entry: Entry = { kind: "direct", direct };
+      put(entry);
+      await commit(direct.id, () => save(entry), () => drop(direct.id));
       log.info(`Opened direct rendezvous ${direct.id}.`);
       return direct;
     },
     async removeDirect(id) {
       const stored = entries.get(id);
+      shared?.check();
       if (stored?.entry.kind !== "direct") throw new ConnectorError("not_found", `No direct connection has the id ${id}.`);
       drop(id);
-      await commit(journal.remove(id), () => put(stored.entry));
+      await commit(id, () => unsave(stored.entry), () => put(stored.entry));
       log.info(`Removed direct rendezvous ${id}.`);
     },
     getDirect(id) {
@@ -225,9 +300,12 @@ export async function createMappingService(options: MappingServiceOptions, resto
       return entry?.kind === "direct" ? entry.direct : undefined;
     },
     markDirectUsed(id) {
+      shared?.check();
       const entry = entries.get(id)?.entry;
       if (entry?.kind !== "direct" || entry.direct.unusedSince === undefined) return;
-      journal.put(id, put({ kind: "direct", direct: { id, passkey: entry.direct.passkey } })).catch((error: Error) => {
+      const used: Entry = { kind: "direct", direct: { id, passkey: entry.direct.passkey } };
+      put(used);
+      save(used, true).catch((error: Error) => {
         if (entries.has(id)) put(entry); // still unused on the disk: the next call saves it again
         log.error(`${error.message} Direct rendezvous ${id} was called; that is saved when it is next called.`);
       });
@@ -237,7 +315,36 @@ export async function createMappingService(options: MappingServiceOptions, resto
       await sweeping;
       await journal.close();
     },
+    entries: () => Array.from(entries.values(), (stored) => stored.entry),
+    async adopt(entry) {
+      const id = entryId(entry);
+      const encoded = encodeEntry(entry);
+      const previous = entries.get(id);
+      if (busy.has(id) || previous?.encoded === encoded) return;
+      if (previous?.entry.kind === "mapping") closeMapping(previous.entry.mapping);
+      put(entry);
+      snapshot(journal.put(id, encoded));
+      if (entry.kind !== "mapping") return;
+      pool.claim(entry.mapping.port1);
+      pool.claim(entry.mapping.port2);
+      await relay.open(entry.mapping, { retry: true });
+      log.info(`Opened ${entry.mapping.kind} mapping ${id} on ports ${entry.mapping.port1} and ${entry.mapping.port2}, added through another member.`);
+    },
+    forget(id) {
+      if (busy.has(id) || !entries.has(id)) return;
+      const entry = drop(id)!;
+      snapshot(journal.remove(id));
+      if (entry.kind !== "mapping") return;
+      closeMapping(entry.mapping);
+      log.info(`Removed mapping ${id} through another member; ports ${entry.mapping.port1} and ${entry.mapping.port2} are free again.`);
+    },
   };
+
+  function closeMapping(mapping: RelayMapping): void {
+    relay.close(mapping.id);
+    release(mapping.port1, mapping.id);
+    release(mapping.port2, mapping.id);
+  }
 }
 
 function newMapping(request: MappingRequest, port1: number, port2: number): RelayMapping {
