@@ -124,5 +124,5 @@ export function liveCounts(state: MappingState | undefined) {
 /** "Cluster: member a, 2 members alive (a, b), etcd reachable, revision 42". */
 function clusterLine(view: ClusterView): string {
   const etcd = view.etcdReachable ? "etcd reachable" : "etcd NOT reachable (mapping and direct changes answer 503; open mappings keep relaying)";
-  return `Cluster: member ${view.member}, ${view.members.length} members alive (${view.members.join(", ") || "none seen"}), ${etcd}, revision ${view.revision}`;
+  return `Cluster: member ${view.member}, ${view.members.length} member${view.members.length === 1 ? "" : "s"} alive (${view.members.join(", ") || "none seen"}), ${etcd}, revision ${view.revision}`;
 }
