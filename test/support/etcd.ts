@@ -26,22 +26,23 @@ interface Member {
   child?: Subprocess;
 }
 
-/** Starts `size` members and resolves once the cluster has a leader and answers. */
-export async function startEtcdCluster(size = 3): Promise<EtcdCluster> {
+/** Starts `size` members on `host` (loopback, or an address of a link the test made) and resolves once the cluster has a leader and answers. */
+export async function startEtcdCluster(size = 3, host = "127.0.0.1"): Promise<EtcdCluster> {
   const dir = mkdtempSync(join(tmpdir(), "iofog-etcd-"));
   const members: Member[] = Array.from({ length: size }, (_, i) => ({ name: `m${i}`, client: freePort(), peer: freePort() }));
-  const initial = members.map((m) => `${m.name}=http://127.0.0.1:${m.peer}`).join(",");
+  const url = (port: number) => `http://${host}:${port}`;
+  const initial = members.map((m) => `${m.name}=${url(m.peer)}`).join(",");
   const spawn = (m: Member, state: "new" | "existing") => {
     m.child = Bun.spawn([
       "etcd", "--name", m.name, "--data-dir", join(dir, m.name),
-      "--listen-client-urls", `http://127.0.0.1:${m.client}`, "--advertise-client-urls", `http://127.0.0.1:${m.client}`,
-      "--listen-peer-urls", `http://127.0.0.1:${m.peer}`, "--initial-advertise-peer-urls", `http://127.0.0.1:${m.peer}`,
+      "--listen-client-urls", url(m.client), "--advertise-client-urls", url(m.client),
+      "--listen-peer-urls", url(m.peer), "--initial-advertise-peer-urls", url(m.peer),
       "--initial-cluster", initial, "--initial-cluster-state", state, "--initial-cluster-token", `iofog-${process.pid}`,
       "--heartbeat-interval", "50", "--election-timeout", "500", "--logger", "zap", "--log-outputs", join(dir, `${m.name}.log`),
     ], { stdout: "ignore", stderr: "ignore", stdin: "ignore" });
   };
   const cluster: EtcdCluster = {
-    endpoints: members.map((m) => `http://127.0.0.1:${m.client}`),
+    endpoints: members.map((m) => url(m.client)),
     dir,
     async kill(index) {
       const m = members[index]!;
@@ -52,7 +53,7 @@ export async function startEtcdCluster(size = 3): Promise<EtcdCluster> {
     async restart(index) {
       const m = members[index]!;
       spawn(m, "existing");
-      await healthy([`http://127.0.0.1:${m.client}`]);
+      await healthy([url(m.client)]);
     },
     async [Symbol.asyncDispose]() {
       for (const m of members) {

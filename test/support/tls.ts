@@ -13,7 +13,7 @@ export interface TestCert {
 }
 
 /** Generates a fresh EC key and certificate valid for 127.0.0.1, ::1 and localhost. */
-export function makeTestCert(options: { days?: number } = {}): TestCert {
+export function makeTestCert(options: { days?: number; /** More IP addresses it is valid for. */ ips?: string[] } = {}): TestCert {
   const dir = mkdtempSync(join(tmpdir(), "iofog-cert-"));
   const certFile = join(dir, "server-cert.pem");
   const keyFile = join(dir, "server-key.pem");
@@ -21,7 +21,7 @@ export function makeTestCert(options: { days?: number } = {}): TestCert {
     "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
     "-nodes", "-keyout", keyFile, "-out", certFile, "-days", String(options.days ?? 2),
     "-subj", "/CN=localhost",
-    "-addext", "subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost",
+    "-addext", `subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost${(options.ips ?? []).map((ip) => `,IP:${ip}`).join("")}`,
   ]);
   if (result.exitCode !== 0) throw new Error(`openssl failed: ${result.stderr.toString()}`);
   return {
