@@ -234,6 +234,7 @@ export async function createMappingService(options: MappingServiceOptions, resto
         } catch (error) {
           // Another member took one of the ports at the same moment: it will open it here too; try others.
           if (!isConnectorError(error, "port_in_use") || error.details.port === undefined || skip.size >= MAX_CLUSTER_CONFLICTS) throw error;
+          log.debug(`${error.message} Trying other ports.`);
           skip.add(error.details.port);
           continue;
         }

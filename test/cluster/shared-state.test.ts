@@ -1,6 +1,7 @@
 // Two members on one etcd cluster: what one acknowledges, the other serves on the same ports with the same passcodes.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { randomPortRange } from "../support/daemon.ts";
+import { holdPort } from "../support/hold-port.ts";
 import { freshPrefix, PRIVATE, PUBLIC, relaysPublic, startMember, waitFor } from "../support/cluster.ts";
 import { haveEtcd, startEtcdCluster, type EtcdCluster } from "../support/etcd.ts";
 import { parseExposition } from "../support/exposition.ts";
@@ -54,10 +55,28 @@ describe.skipIf(!haveEtcd)("shared state", () => {
     const ports = ok.flatMap((m) => [m.port1, m.port2]);
     expect(new Set(ports).size).toBe(ports.length);
     expect(ok.length).toBeGreaterThanOrEqual(5);
+    // Both members start handing out ports from the bottom of the pool, so they collided in etcd and retried.
+    expect([...a.lines, ...b.lines].some((line) => line.includes("was taken by another member of the cluster at the same moment. Trying other ports."))).toBe(true);
     await waitFor(() => a.daemon.service.count === ok.length && b.daemon.service.count === ok.length, 2000, "both members hold every acknowledged mapping");
     const ids = (d: typeof a) => d.daemon.service.list().map((m) => m.id).sort();
     expect(ids(a)).toEqual(ok.map((m) => m.id).sort());
     expect(ids(b)).toEqual(ids(a));
+  }, 30_000);
+
+  test("a port the other member cannot bind is reported Inactive there and retried until it frees", async () => {
+    const prefix = freshPrefix("held");
+    const ports = [randomPortRange(2)];
+    await using held = await holdPort(ports[0]!.to, "127.0.0.3");
+    await using a = await startMember({ endpoints: etcd.endpoints, prefix, member: "a", host: "127.0.0.2", ports });
+    await using b = await startMember({ endpoints: etcd.endpoints, prefix, member: "b", host: "127.0.0.3", ports });
+    const added = (await a.post("/api/v2/mapping/add", { mapping: PUBLIC })).body;
+    expect([added.port1, added.port2].sort()).toEqual([ports[0]!.from, ports[0]!.to]);
+    await waitFor(() => b.daemon.service.get(added.id) !== undefined, 1000, "B has the mapping");
+    const heldSide = added.port2 === held.port ? "public" : "private";
+    expect((await b.post("/api/v2/status", { mappingid: added.id })).body[heldSide]).toBe("Inactive");
+    expect((await a.post("/api/v2/status", { mappingid: added.id })).body[heldSide]).toBe("Active");
+    await held.release();
+    await waitFor(async () => (await b.post("/api/v2/status", { mappingid: added.id })).body[heldSide] === "Active", 5000, "B binds the port once it is free");
   }, 30_000);
 
   test("direct records are shared: added through one member, called and removed through the other", async () => {
