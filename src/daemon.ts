@@ -179,7 +179,7 @@ async function startLocked(options: DaemonOptions, lock: StateLock): Promise<Dae
         }
         controllers = nextControllers;
         log.setLevel(next.logLevel);
-        const fixed = (["ports", "exclude", "dev", "apiPort", "stateFile", "logDir", "broker", "maxDirects", "metricsPerMappingRejects"] as const).filter(
+        const fixed = (["ports", "exclude", "dev", "apiPort", "stateFile", "logDir", "broker", "maxDirects", "metricsPerMappingRejects", "cluster"] as const).filter(
           (key) => JSON.stringify(next[key]) !== JSON.stringify(settings[key]),
         );
         if (fixed.length > 0) log.warn(`Settings reloaded; ${fixed.join(", ")} changed and take effect after a restart.`);

@@ -14,11 +14,13 @@ export interface MemberOptions {
   ports: { from: number; to: number }[];
   dir?: string;
   overrides?: Partial<Settings>;
+  /** TLS to etcd: the cluster block's caFile, certFile, keyFile. */
+  tlsFiles?: { caFile: string; certFile: string; keyFile: string };
 }
 
 export function startMember(options: MemberOptions): Promise<TestDaemon> {
   const { endpoints, prefix, member, host, ports, dir } = options;
-  return startTestDaemon({ ports, cluster: { etcd: endpoints, prefix, member }, ...options.overrides }, { hostname: host, dir, keepDir: dir !== undefined });
+  return startTestDaemon({ ports, cluster: { etcd: endpoints, prefix, member, ...options.tlsFiles }, ...options.overrides }, { hostname: host, dir, keepDir: dir !== undefined });
 }
 
 /** A unique prefix per test, so that tests share one etcd cluster without seeing each other. */
