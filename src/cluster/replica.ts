@@ -54,6 +54,9 @@ export function createReplica(options: ReplicaOptions): Replica {
   let lastProblem = "";
   const first = Promise.withResolvers<boolean>();
   first.promise.catch(() => undefined);
+  /** The start-up stopped waiting for the first connection (connected, refused or timed out). */
+  let settled = false;
+  void first.promise.finally(() => (settled = true)).catch(() => undefined);
 
   async function session(signal: AbortSignal): Promise<void> {
     await options.join();
@@ -92,10 +95,12 @@ export function createReplica(options: ReplicaOptions): Replica {
       try {
         await session(controller.signal);
       } catch (error) {
-        if (isConnectorError(error, "config")) first.reject(error);
+        // Settings that differ stop the start-up, which reports them; later (etcd came back) they are logged here.
+        const refusesStart = isConnectorError(error, "config") && !settled;
+        if (refusesStart) first.reject(error);
         const cause = controller.signal.aborted ? controller.signal.reason : error;
         const problem = cause instanceof Error ? cause.message : String(cause);
-        if (!closed && problem !== lastProblem) log.error(`Cluster: ${problem}`);
+        if (!closed && !refusesStart && problem !== lastProblem) log.error(`Cluster: ${problem}`);
         lastProblem = problem;
       }
       controller.abort(new Error("stopped"));

@@ -1,17 +1,11 @@
 // The JSON-gateway client against a real three-member etcd: transactions, prefix reads, the watch and leases.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { createEtcdClient, prefixEnd } from "../../src/cluster/etcd-client.ts";
 import { isConnectorError } from "../../src/errors.ts";
 import { freePort } from "../support/executable.ts";
-import { haveEtcd, startEtcdCluster, type EtcdCluster } from "../support/etcd.ts";
+import { etcdForFile, haveEtcd } from "../support/etcd.ts";
 
-let etcd: EtcdCluster;
-beforeAll(async () => {
-  if (haveEtcd) etcd = await startEtcdCluster();
-});
-afterAll(async () => {
-  await etcd?.[Symbol.asyncDispose]();
-});
+const cluster = etcdForFile();
 
 describe.skipIf(!haveEtcd)("etcd client", () => {
   test("prefixEnd is the first key past the prefix", () => {
@@ -19,7 +13,7 @@ describe.skipIf(!haveEtcd)("etcd client", () => {
   });
 
   test("a transaction that creates a key fails when the key exists, and reads what holds it", async () => {
-    const client = createEtcdClient({ endpoints: etcd.endpoints });
+    const client = createEtcdClient({ endpoints: cluster().endpoints });
     const first = await client.txn([{ key: "/t/port/1", absent: true }], [{ put: "/t/port/1", value: "m1" }], [{ get: "/t/port/1" }]);
     expect(first.succeeded).toBe(true);
     const second = await client.txn([{ key: "/t/port/1", absent: true }], [{ put: "/t/port/1", value: "m2" }], [{ get: "/t/port/1" }]);
@@ -32,7 +26,7 @@ describe.skipIf(!haveEtcd)("etcd client", () => {
   });
 
   test("the watch delivers puts and deletes from a revision on, in order", async () => {
-    const client = createEtcdClient({ endpoints: etcd.endpoints });
+    const client = createEtcdClient({ endpoints: cluster().endpoints });
     const from = (await client.txn([], [{ put: "/w/a", value: "1" }])).revision;
     await client.txn([], [{ delete: "/w/a" }, { put: "/w/b", value: "2" }]);
     const controller = new AbortController();
@@ -46,7 +40,7 @@ describe.skipIf(!haveEtcd)("etcd client", () => {
   });
 
   test("a lease keeps its key alive while refreshed and is gone once revoked", async () => {
-    const client = createEtcdClient({ endpoints: etcd.endpoints });
+    const client = createEtcdClient({ endpoints: cluster().endpoints });
     const lease = await client.grant(5);
     await client.txn([], [{ put: "/l/member", value: "a", lease }]);
     expect(await client.keepAlive(lease)).toBe(5);
@@ -56,9 +50,9 @@ describe.skipIf(!haveEtcd)("etcd client", () => {
 
   test("an endpoint that does not answer is skipped; none answering is an 'unavailable' error that says so", async () => {
     const dead = `http://127.0.0.1:${freePort()}`;
-    const client = createEtcdClient({ endpoints: [dead, ...etcd.endpoints] });
+    const client = createEtcdClient({ endpoints: [dead, ...cluster().endpoints] });
     expect((await client.range("/nothing/")).kvs).toEqual([]);
-    expect(client.endpoint).toBe(etcd.endpoints[0]!);
+    expect(client.endpoint).toBe(cluster().endpoints[0]!);
     const error = await createEtcdClient({ endpoints: [dead], timeoutMs: 500 }).range("/x/").catch((e) => e);
     expect(isConnectorError(error, "unavailable")).toBe(true);
     expect(error.message).toMatch(/^The cluster store \(etcd\) cannot be reached or has no quorum \(.*\), so mappings cannot be changed now; open mappings keep relaying\.$/);

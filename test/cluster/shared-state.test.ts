@@ -1,26 +1,21 @@
 // Two members on one etcd cluster: what one acknowledges, the other serves on the same ports with the same passcodes.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { randomPortRange } from "../support/daemon.ts";
+import { instance } from "../support/executable.ts";
 import { holdPort } from "../support/hold-port.ts";
 import { freshPrefix, PRIVATE, PUBLIC, relaysPublic, startMember, waitFor } from "../support/cluster.ts";
-import { haveEtcd, startEtcdCluster, type EtcdCluster } from "../support/etcd.ts";
+import { etcdForFile, haveEtcd } from "../support/etcd.ts";
 import { parseExposition } from "../support/exposition.ts";
 import { promtool } from "../metrics/promtool.ts";
 
-let etcd: EtcdCluster;
-beforeAll(async () => {
-  if (haveEtcd) etcd = await startEtcdCluster();
-});
-afterAll(async () => {
-  await etcd?.[Symbol.asyncDispose]();
-});
+const cluster = etcdForFile();
 
 describe.skipIf(!haveEtcd)("shared state", () => {
   const pair = async (name: string, size = 40) => {
     const prefix = freshPrefix(name);
     const ports = [randomPortRange(size)];
-    const a = await startMember({ endpoints: etcd.endpoints, prefix, member: "a", host: "127.0.0.2", ports });
-    const b = await startMember({ endpoints: etcd.endpoints, prefix, member: "b", host: "127.0.0.3", ports });
+    const a = await startMember({ endpoints: cluster().endpoints, prefix, member: "a", host: "127.0.0.2", ports });
+    const b = await startMember({ endpoints: cluster().endpoints, prefix, member: "b", host: "127.0.0.3", ports });
     return { a, b, prefix, ports };
   };
 
@@ -67,8 +62,8 @@ describe.skipIf(!haveEtcd)("shared state", () => {
     const prefix = freshPrefix("held");
     const ports = [randomPortRange(2)];
     await using held = await holdPort(ports[0]!.to, "127.0.0.3");
-    await using a = await startMember({ endpoints: etcd.endpoints, prefix, member: "a", host: "127.0.0.2", ports });
-    await using b = await startMember({ endpoints: etcd.endpoints, prefix, member: "b", host: "127.0.0.3", ports });
+    await using a = await startMember({ endpoints: cluster().endpoints, prefix, member: "a", host: "127.0.0.2", ports });
+    await using b = await startMember({ endpoints: cluster().endpoints, prefix, member: "b", host: "127.0.0.3", ports });
     const added = (await a.post("/api/v2/mapping/add", { mapping: PUBLIC })).body;
     expect([added.port1, added.port2].sort()).toEqual([ports[0]!.from, ports[0]!.to]);
     await waitFor(() => b.daemon.service.get(added.id) !== undefined, 1000, "B has the mapping");
@@ -118,9 +113,18 @@ describe.skipIf(!haveEtcd)("shared state", () => {
     const { a, b, prefix } = await pair("differ");
     await using _a = a;
     await using _b = b;
-    const refused = startMember({ endpoints: etcd.endpoints, prefix, member: "c", host: "127.0.0.4", ports: [randomPortRange(41)] });
+    const refused = startMember({ endpoints: cluster().endpoints, prefix, member: "c", host: "127.0.0.4", ports: [randomPortRange(41)] });
     await expect(refused).rejects.toThrow(/"ports" is \[.*\] but the cluster at .* has \[.*\]; every member needs the same "ports", "exclude" and "dev"\./);
-    const dev = startMember({ endpoints: etcd.endpoints, prefix, member: "c", host: "127.0.0.4", ports: a.settings.ports, overrides: { exclude: [{ from: 1, to: 1 }] } });
+    const dev = startMember({ endpoints: cluster().endpoints, prefix, member: "c", host: "127.0.0.4", ports: a.settings.ports, overrides: { exclude: [{ from: 1, to: 1 }] } });
     await expect(dev).rejects.toThrow(/"exclude" is \["1"\] but the cluster/);
+
+    // The executable as systemd runs it: one line, exit 1, and nothing written under the prefix.
+    await using exe = instance({ cluster: { etcd: cluster().endpoints, prefix, member: "c" } });
+    const run = await exe.run("start");
+    expect(run.code).toBe(1);
+    const lines = (run.stdout + run.stderr).trim().split("\n").filter((line) => line.includes("every member needs the same"));
+    expect(lines.length).toBe(1);
+    expect(lines[0]).toContain('"ports" is');
+    expect(a.daemon.service.count + b.daemon.service.count).toBe(0);
   }, 30_000);
 });

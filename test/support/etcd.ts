@@ -1,4 +1,5 @@
 // A real etcd cluster (Debian's etcd-server) of three members on loopback ports, in a temp dir removed on dispose.
+import { afterAll, beforeAll } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -95,4 +96,16 @@ async function healthy(endpoints: string[], tls?: TestCa): Promise<void> {
       await Bun.sleep(100);
     }
   }
+}
+
+/** One cluster for the test file: started before its first test (when etcd is installed), removed after its last. */
+export function etcdForFile(): () => EtcdCluster {
+  let cluster: EtcdCluster | undefined;
+  beforeAll(async () => {
+    if (haveEtcd) cluster = await startEtcdCluster();
+  });
+  afterAll(async () => {
+    await cluster?.[Symbol.asyncDispose]();
+  });
+  return () => cluster!;
 }
