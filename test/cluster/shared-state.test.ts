@@ -90,8 +90,8 @@ describe.skipIf(!haveEtcd)("shared state", () => {
     const { a, b } = await pair("status");
     await using _a = a;
     await using _b = b;
-    await a.post("/api/v2/mapping/add", { mapping: PUBLIC });
-    await waitFor(() => b.daemon.service.count === 1, 1000, "B has the mapping");
+    expect((await a.post("/api/v2/mapping/add", { mapping: PUBLIC })).status).toBe(200);
+    await waitFor(() => b.daemon.service.count === 1, 5000, "B has the mapping");
     await waitFor(async () => JSON.parse((await a.post("/api/v2/commandline", { command: "status", params: "json" })).body.response).cluster.members.length === 2, 5000, "A sees both members");
     const report = JSON.parse((await a.post("/api/v2/commandline", { command: "status", params: "json" })).body.response);
     expect(report.cluster).toMatchObject({ member: "a", members: ["a", "b"], etcdReachable: true });
