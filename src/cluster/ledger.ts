@@ -1,6 +1,6 @@
 // Commits mapping and direct changes to etcd, each in one transaction that also claims or frees the mapping's ports.
 import { ConnectorError } from "../errors.ts";
-import type { SharedLedger } from "../mappings/service.ts";
+import type { SharedLedger } from "../mappings/shared-ledger.ts";
 import { entryId } from "../store/journal.ts";
 import type { EtcdClient, Operation } from "./etcd-client.ts";
 import type { ClusterKeys } from "./keys.ts";

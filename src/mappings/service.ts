@@ -5,21 +5,16 @@ import { DEFAULT_MAX_DIRECTS } from "../config/schema.ts";
 import { ConnectorError, isConnectorError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { PortPool } from "../ports/pool.ts";
-import type { MappingKind, MappingState, Relay, RelayMapping } from "../relay/types.ts";
+import type { MappingState, Relay, RelayMapping } from "../relay/types.ts";
 import type { DirectRecord, Entry } from "../store/schema.ts";
 import { createJournal, entryId } from "../store/journal.ts";
 import { encodeEntry } from "../store/state-file.ts";
+import { newMapping, type MappingRequest } from "./request.ts";
+import { createPersistence } from "./persistence.ts";
+import type { SharedLedger } from "./shared-ledger.ts";
 
-/** What the Controller asks for in mapping/add, validated. */
-export type MappingRequest =
-  | { type: "public"; maxConnections: number; heartbeatThreshold: number }
-  | {
-      type: "private";
-      maxConnections1: number;
-      maxConnections2: number;
-      heartbeatThreshold1: number;
-      heartbeatThreshold2: number;
-    };
+export type { MappingRequest } from "./request.ts";
+export type { SharedLedger } from "./shared-ledger.ts";
 
 export interface MappingService {
   add(request: MappingRequest): Promise<RelayMapping>;
@@ -49,18 +44,6 @@ export interface MappingService {
   adopt(entry: Entry): Promise<void>;
   /** Drops an entry another member removed: listeners closed, ports freed, snapshot updated. Unknown id, or one being changed here: no-op. */
   forget(id: string): void;
-}
-
-/**
- * Where changes are committed before the local snapshot in cluster mode (etcd): put and remove reject with
- * ConnectorError "unavailable" when it cannot be reached, "port_in_use" (with the port) when another member took a port.
- */
-export interface SharedLedger {
-  /** Throws ConnectorError("unavailable") when changes cannot be committed now. */
-  check(): void;
-  /** `update`: the entry exists and changes (a direct record that was called); otherwise it is created. */
-  put(entry: Entry, update: boolean): Promise<void>;
-  remove(entry: Entry): Promise<void>;
 }
 
 /** Ports taken by other members at the same moment that one mapping/add tries before it gives up. */
@@ -137,6 +120,10 @@ export async function createMappingService(options: MappingServiceOptions, resto
     compactAt: options.compactAt,
     onError: (message) => log.error(message),
   });
+  const persistence = createPersistence(journal, shared, log);
+  /** Commits `entry`, already set in memory. */
+  const save = (entry: Entry, update = false) => persistence.save(entry, entries.get(entryId(entry))!.encoded, update);
+  const unsave = (entry: Entry) => persistence.remove(entry);
   await Promise.all(
     restored.flatMap((entry) => (entry.kind === "mapping" ? [relay.open(entry.mapping, { retry: true })] : [])),
   );
@@ -172,21 +159,6 @@ export async function createMappingService(options: MappingServiceOptions, resto
     } finally {
       busy.delete(id);
     }
-  }
-  /** The snapshot of a member follows the cluster: a write it misses is caught up by the next full read. */
-  const snapshot = (written: Promise<void>) =>
-    void written.catch((error: Error) => log.error(`${error.message} The cluster holds the change; this member's snapshot catches up when it next reads the cluster.`));
-  /** Commits `entry` (already set in memory): to the cluster, then to the snapshot, or to the journal alone. */
-  async function save(entry: Entry, update = false): Promise<void> {
-    const stored = entries.get(entryId(entry))!;
-    if (shared === undefined) return journal.put(entryId(entry), stored.encoded);
-    await shared.put(entry, update);
-    snapshot(journal.put(entryId(entry), stored.encoded));
-  }
-  async function unsave(entry: Entry): Promise<void> {
-    if (shared === undefined) return journal.remove(entryId(entry));
-    await shared.remove(entry);
-    snapshot(journal.remove(entryId(entry)));
   }
   /** Frees a port unless another mapping holds it (one another member committed while this one tried it). */
   const release = (port: number, id: string) => {
@@ -324,7 +296,7 @@ export async function createMappingService(options: MappingServiceOptions, resto
       if (busy.has(id) || previous?.encoded === encoded) return;
       if (previous?.entry.kind === "mapping") closeMapping(previous.entry.mapping);
       put(entry);
-      snapshot(journal.put(id, encoded));
+      persistence.follow(id, encoded);
       if (entry.kind !== "mapping") return;
       pool.claim(entry.mapping.port1);
       pool.claim(entry.mapping.port2);
@@ -334,7 +306,7 @@ export async function createMappingService(options: MappingServiceOptions, resto
     forget(id) {
       if (busy.has(id) || !entries.has(id)) return;
       const entry = drop(id)!;
-      snapshot(journal.remove(id));
+      persistence.follow(id, undefined);
       if (entry.kind !== "mapping") return;
       closeMapping(entry.mapping);
       log.info(`Removed mapping ${id} through another member; ports ${entry.mapping.port1} and ${entry.mapping.port2} are free again.`);
@@ -346,28 +318,4 @@ export async function createMappingService(options: MappingServiceOptions, resto
     release(mapping.port1, mapping.id);
     release(mapping.port2, mapping.id);
   }
-}
-
-function newMapping(request: MappingRequest, port1: number, port2: number): RelayMapping {
-  const base = { id: randomUUID(), port1, port2, passcode1: randomUUID() };
-  if (request.type === "public") {
-    return {
-      ...base,
-      kind: "public" satisfies MappingKind,
-      passcode2: "",
-      maxConnections1: request.maxConnections,
-      maxConnections2: 0,
-      heartbeatThreshold1: request.heartbeatThreshold,
-      heartbeatThreshold2: 0,
-    };
-  }
-  return {
-    ...base,
-    kind: "private",
-    passcode2: randomUUID(),
-    maxConnections1: request.maxConnections1,
-    maxConnections2: request.maxConnections2,
-    heartbeatThreshold1: request.heartbeatThreshold1,
-    heartbeatThreshold2: request.heartbeatThreshold2,
-  };
 }
