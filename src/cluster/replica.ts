@@ -72,11 +72,14 @@ export function createReplica(options: ReplicaOptions): Replica {
     const watching = client.endpoint;
     const held = lease;
     // The keepalive is also the check that the endpoint still has a quorum; a silent watch would not tell.
+    let beating = false;
     const stopBeat = clock.every((ttl * 1000) / 4, () => {
+      if (beating) return; // the last one is still waiting for an answer
+      beating = true;
       client.keepAlive(held).then(
         (left) => (left <= 0 ? abort("the lease of this member expired") : client.endpoint !== watching ? abort(`moving to ${client.endpoint}`) : undefined),
         (error: Error) => abort(error.message),
-      );
+      ).finally(() => (beating = false));
     });
     try {
       for await (const batch of client.watch(keys.prefix, revision + 1, signal)) {

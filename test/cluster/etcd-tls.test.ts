@@ -20,6 +20,12 @@ describe.skipIf(!haveEtcd)("etcd over TLS", () => {
     const added = await a.post("/api/v2/mapping/add", { mapping: PUBLIC });
     expect(added.status).toBe(200);
 
+    const missing = startMember({
+      endpoints: etcd.endpoints, prefix: freshPrefix("tls"), member: "b", host: "127.0.0.3", ports: [randomPortRange(10)],
+      tlsFiles: { caFile: `${ca.dir}/missing.pem`, certFile: ca.client.certFile, keyFile: ca.client.keyFile },
+    });
+    await expect(missing).rejects.toThrow(/: cluster\.caFile \S+missing\.pem does not exist\.$/);
+
     const anonymous = createEtcdClient({ endpoints: etcd.endpoints, tls: { ca: readFileSync(ca.caFile, "utf8") }, timeoutMs: 1000 });
     const refused = await anonymous.range("/").catch((error) => error);
     expect(isConnectorError(refused, "unavailable")).toBe(true);
