@@ -23,6 +23,11 @@ if ! command -v promtool >/dev/null; then
   { timeout 300 apt-get update -qq && DEBIAN_FRONTEND=noninteractive timeout 600 apt-get install -y -qq --no-install-recommends prometheus >/dev/null; } ||
     echo "could not install promtool (apt-get install --no-install-recommends prometheus); the metrics tests that need it will fail"
 fi
+# etcd-server and etcd-client: the cluster tests start a real three-member etcd cluster on loopback ports.
+if ! command -v etcd >/dev/null; then
+  { timeout 300 apt-get update -qq && DEBIAN_FRONTEND=noninteractive timeout 600 apt-get install -y -qq --no-install-recommends etcd-server etcd-client >/dev/null; } ||
+    echo "could not install etcd (apt-get install --no-install-recommends etcd-server etcd-client); the cluster tests will be skipped"
+fi
 
 echo "== typecheck"
 if tsc --noEmit -p .; then count typecheck 0 1 0; else count typecheck 1 0 1; fi

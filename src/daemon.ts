@@ -81,6 +81,8 @@ async function startLocked(options: DaemonOptions, lock: StateLock): Promise<Dae
 
   const tls = settings.dev ? undefined : loadTls(settings.certFile, settings.keyFile, clock.now());
   const restored = await restoreState(settings.stateFile);
+  // Loaded only in cluster mode, so that a single Connector neither parses nor holds it.
+  const cluster = settings.cluster && (await import("./cluster/index.ts")).openCluster({ settings: { ...settings, cluster: settings.cluster }, log, clock });
   const pool = createPortPool({ ranges: settings.ports, exclude: settings.exclude });
   warnEphemeral(pool.ranges(), options.proc ?? readProcFiles(), log);
   if (tls) warnExpiry(tls.validTo, settings.certFile, clock, log);
@@ -96,12 +98,13 @@ async function startLocked(options: DaemonOptions, lock: StateLock): Promise<Dae
   const { relay, gate } = hosted;
   try {
     const service = await createMappingService(
-      { pool, relay: retiringRelay(relay, metrics), stateFile: settings.stateFile, log, clock, maxDirects: settings.maxDirects, onStateWrite: metrics.recordStateWrite, compactAt: options.journalCompactAt },
+      { pool, relay: retiringRelay(relay, metrics), stateFile: settings.stateFile, log, clock, maxDirects: settings.maxDirects, onStateWrite: metrics.recordStateWrite, compactAt: options.journalCompactAt, shared: cluster?.ledger },
       restored,
     );
+    await cluster?.follow(service);
     listeners = () => 2 * service.count;
-    const status = createStatus({ settings, clock, startedAt, pool, service, relay, apiPort: () => servers[0]?.port ?? settings.apiPort });
-    const scrape = createScrape({ metrics, relay: hosted, service, pool, log });
+    const status = createStatus({ settings, clock, startedAt, pool, service, relay, apiPort: () => servers[0]?.port ?? settings.apiPort, cluster: cluster?.view });
+    const scrape = createScrape({ metrics, relay: hosted, service, pool, log, cluster: cluster?.view });
 
     let stopping: Promise<void> | undefined;
     const { promise: stopped, resolve: markStopped } = Promise.withResolvers<void>();
@@ -109,6 +112,7 @@ async function startLocked(options: DaemonOptions, lock: StateLock): Promise<Dae
       (stopping ??= (async () => {
         log.info("Connector is stopping.");
         for (const server of servers) await server.stop();
+        await cluster?.close();
         await service.close();
         await relay.shutdown(options.shutdownGraceMs ?? 5000);
         log.info("Connector stopped.");
@@ -147,6 +151,7 @@ async function startLocked(options: DaemonOptions, lock: StateLock): Promise<Dae
     return { apiPort: servers[0]!.port, metricsPort: servers[1]?.port, service, relay: hosted, reload, stop, stopped };
   } catch (error) {
     for (const server of servers) await server.stop();
+    await cluster?.close();
     await relay.shutdown(0);
     throw error;
   }

@@ -12,6 +12,7 @@ export type ErrorCode =
   | "limit" // 507: a configured maximum (direct records) is reached
   | "port_in_use" // a listener port is held by something else
   | "storage" // the state file could not be written
+  | "unavailable" // 503: the cluster store (etcd) cannot be reached or has no quorum
   | "config" // the settings file is unusable
   | "state" // the state file is unreadable or corrupt
   | "tls" // certificate or key unusable

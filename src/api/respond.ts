@@ -11,6 +11,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   no_ports: 507,
   limit: 507,
   storage: 503,
+  unavailable: 503,
   port_in_use: 503,
 };
 

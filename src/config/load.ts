@@ -1,4 +1,5 @@
 // Reads the settings file, validates it once, and resolves every path and default from it.
+import { hostname } from "node:os";
 import { dirname, resolve } from "node:path";
 import * as v from "valibot";
 import { ConnectorError } from "../errors.ts";
@@ -36,6 +37,21 @@ export interface Settings {
   logFormat: LogFormat;
   /** Relay threads; 0: the control thread relays; undefined: one per core. */
   relayThreads?: number;
+  /** Shared state in etcd; undefined: this Connector keeps its mappings alone. */
+  cluster?: ClusterSettings;
+}
+
+export interface ClusterSettings {
+  /** Client URLs of the etcd members, without a trailing "/". */
+  etcd: string[];
+  /** Every key of this cluster starts with it; it ends in "/". */
+  prefix: string;
+  /** This member's name (its lease key); the host name unless set. */
+  member: string;
+  /** Absolute paths; a CA to check etcd's certificate, a certificate and key to authenticate to it. */
+  caFile?: string;
+  certFile?: string;
+  keyFile?: string;
 }
 
 /** `--config`, else the environment variable, else the packaged location. */
@@ -71,6 +87,9 @@ export function parseSettings(json: unknown, file: string): Settings {
     throw new ConnectorError("config", `Settings file ${file}: ${describeIssue(parsed.issues[0], "the settings")}.`);
   }
   const input = parsed.output;
+  if (input.cluster && (input.cluster.certFile === undefined) !== (input.cluster.keyFile === undefined)) {
+    throw new ConnectorError("config", `Settings file ${file}: cluster.certFile and cluster.keyFile go together; give both or neither.`);
+  }
   const dir = dirname(file);
   const at = (path: string | undefined, fallback: string) => resolve(dir, path ?? fallback);
   return {
@@ -92,5 +111,13 @@ export function parseSettings(json: unknown, file: string): Settings {
     logFormat: input.logFormat,
     maxDirects: input.maxDirects,
     relayThreads: input.relayThreads,
+    cluster: input.cluster && {
+      etcd: input.cluster.etcd,
+      prefix: input.cluster.prefix,
+      member: input.cluster.member ?? hostname(),
+      caFile: input.cluster.caFile && resolve(dir, input.cluster.caFile),
+      certFile: input.cluster.certFile && resolve(dir, input.cluster.certFile),
+      keyFile: input.cluster.keyFile && resolve(dir, input.cluster.keyFile),
+    },
   };
 }

@@ -40,6 +40,21 @@ const DIRECTS_RULE = "a whole number from 1 to 1000000";
 export const MAX_RELAY_THREADS = 256;
 const THREADS_RULE = `a whole number from 0 (relay on the control thread) to ${MAX_RELAY_THREADS}`;
 
+const URL_RULE = 'an etcd client URL such as "http://10.0.0.1:2379"';
+const EtcdUrl = v.pipe(v.string(URL_RULE), v.regex(/^https?:\/\/[^\s/]+\/?$/, URL_RULE), v.transform((url) => url.replace(/\/$/, "")));
+const PREFIX_RULE = 'a key prefix as text ending in "/", such as "/iofog-connector/site-1/"';
+const NAME_RULE = "a member name as text, without \"/\"";
+
+/** Shared state in etcd for Connectors behind one floating address (README, "High availability"). */
+const Cluster = record({
+  etcd: v.pipe(v.array(EtcdUrl, `an array of etcd client URLs such as ["http://10.0.0.1:2379"]`), v.minLength(1, "an array of etcd client URLs, at least one")),
+  prefix: v.pipe(v.string(PREFIX_RULE), v.regex(/^\S+\/$/, PREFIX_RULE)),
+  member: v.optional(v.pipe(v.string(NAME_RULE), v.regex(/^[^/\s]+$/, NAME_RULE))),
+  caFile: v.optional(PathField("a file path")),
+  certFile: v.optional(PathField("a file path")),
+  keyFile: v.optional(PathField("a file path")),
+}, "a JSON object with etcd and prefix");
+
 export const Settings = record({
   ports: v.pipe(Ranges, v.minLength(1, `${RANGES_RULE}, at least one`)),
   exclude: v.optional(Ranges, []),
@@ -58,6 +73,7 @@ export const Settings = record({
   logFormat: v.optional(v.picklist(["text", "json"], '"text" or "json"'), "text"),
   maxDirects: v.optional(v.pipe(v.number(DIRECTS_RULE), v.integer(DIRECTS_RULE), v.minValue(1, DIRECTS_RULE), v.maxValue(1_000_000, DIRECTS_RULE)), DEFAULT_MAX_DIRECTS),
   relayThreads: v.optional(v.pipe(v.number(THREADS_RULE), v.integer(THREADS_RULE), v.minValue(0, THREADS_RULE), v.maxValue(MAX_RELAY_THREADS, THREADS_RULE))),
+  cluster: v.optional(Cluster),
 }, "a JSON object");
 
 /** The settings file after validation, before paths are resolved. */

@@ -9,7 +9,7 @@ import type { TlsMaterial } from "../relay/types.ts";
 import { warnExpiry } from "./notices.ts";
 
 /** Settings that a running daemon keeps until it is restarted. */
-const FIXED = ["ports", "exclude", "dev", "apiPort", "stateFile", "logDir", "broker", "maxDirects", "metricsPerMappingRejects", "relayThreads"] as const;
+const FIXED = ["ports", "exclude", "dev", "apiPort", "stateFile", "logDir", "broker", "maxDirects", "metricsPerMappingRejects", "relayThreads", "cluster"] as const;
 
 export interface ReloadTargets {
   settings: Settings;

@@ -1,5 +1,6 @@
 // The status the API and `iofog-connector status` report: the one-line summary and the full report with every mapping.
 import { isIPv6 } from "node:net";
+import type { ClusterView } from "../cluster/replica.ts";
 import type { Clock } from "../clock.ts";
 import type { Settings } from "../config/load.ts";
 import { describeMapping, formatReport, type StatusSummary } from "../mappings/report.ts";
@@ -17,6 +18,8 @@ export interface StatusSources {
   relay: Pick<Relay, "states">;
   /** The API's port once it listens. */
   apiPort: () => number;
+  /** Cluster mode: this member's view of the cluster. */
+  cluster?: () => ClusterView;
 }
 
 export function createStatus(sources: StatusSources) {
@@ -28,6 +31,7 @@ export function createStatus(sources: StatusSources) {
     mode: settings.dev ? "dev mode, plain TCP" : "TLS",
     api: `${scheme}://${isIPv6(settings.address) ? `[${settings.address}]` : settings.address}:${sources.apiPort()}`,
     directs: service.directCount,
+    ...(sources.cluster && { cluster: sources.cluster() }),
   });
   /** The report as JSON or as the text `status` prints. */
   const report = (json: boolean) => {

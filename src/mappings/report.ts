@@ -1,4 +1,5 @@
 // The status report an operator reads: from `iofog-connector status` and from commandline status.
+import type { ClusterView } from "../cluster/replica.ts";
 import type { MappingKind, MappingState, RelayMapping } from "../relay/types.ts";
 
 /** Status "all" with the fields this Connector adds. */
@@ -13,6 +14,8 @@ export interface StatusSummary {
   api?: string;
   directs?: number;
   connections?: number;
+  /** Cluster mode: this member's view of the cluster. */
+  cluster?: ClusterView;
 }
 
 /** A row of mapping/list. */
@@ -43,6 +46,7 @@ export function formatReport(summary: StatusSummary, rows: MappingRow[], now: nu
     `Ports: ${summary.availablePorts} free${summary.totalPorts === undefined ? "" : ` of ${summary.totalPorts}`}`,
     `Mappings: ${summary.mappings}${summary.directs ? `, direct connections: ${summary.directs}` : ""}${summary.connections === undefined ? "" : `, open connections: ${summary.connections}`}`,
   ];
+  if (summary.cluster) lines.push(clusterLine(summary.cluster));
   if (rows.length === 0) return lines.join("\n");
   const table = [["ID", "KIND", "PORTS", "AGENTS", "CLIENTS", "IN", "OUT", "LAST ACTIVITY"]];
   for (const row of rows) {
@@ -115,4 +119,10 @@ export function liveCounts(state: MappingState | undefined) {
     bytesout: port1.bytesOut + port2.bytesOut,
     lastactivity: Math.max(port1.lastActivity, port2.lastActivity),
   };
+}
+
+/** "Cluster: member a, 2 members alive (a, b), etcd reachable, revision 42". */
+function clusterLine(view: ClusterView): string {
+  const etcd = view.etcdReachable ? "etcd reachable" : "etcd NOT reachable (mapping and direct changes answer 503; open mappings keep relaying)";
+  return `Cluster: member ${view.member}, ${view.members.length} member${view.members.length === 1 ? "" : "s"} alive (${view.members.join(", ") || "none seen"}), ${etcd}, revision ${view.revision}`;
 }

@@ -5,21 +5,16 @@ import { DEFAULT_MAX_DIRECTS } from "../config/schema.ts";
 import { ConnectorError, isConnectorError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { PortPool } from "../ports/pool.ts";
-import type { MappingKind, MappingState, Relay, RelayMapping } from "../relay/types.ts";
+import type { MappingState, Relay, RelayMapping } from "../relay/types.ts";
 import type { DirectRecord, Entry } from "../store/schema.ts";
 import { createJournal, entryId } from "../store/journal.ts";
 import { encodeEntry } from "../store/state-file.ts";
+import { newMapping, type MappingRequest } from "./request.ts";
+import { createPersistence } from "./persistence.ts";
+import type { SharedLedger } from "./shared-ledger.ts";
 
-/** What the Controller asks for in mapping/add, validated. */
-export type MappingRequest =
-  | { type: "public"; maxConnections: number; heartbeatThreshold: number }
-  | {
-      type: "private";
-      maxConnections1: number;
-      maxConnections2: number;
-      heartbeatThreshold1: number;
-      heartbeatThreshold2: number;
-    };
+export type { MappingRequest } from "./request.ts";
+export type { SharedLedger } from "./shared-ledger.ts";
 
 export interface MappingService {
   add(request: MappingRequest): Promise<RelayMapping>;
@@ -40,7 +35,19 @@ export interface MappingService {
   markDirectUsed(id: string): void;
   /** Stops the expiry sweep, then compacts the journal into the state file once the changes under way are saved. */
   close(): Promise<void>;
+  /** Every mapping and direct record, for a comparison with the cluster's. */
+  entries(): Entry[];
+  /**
+   * Takes on an entry another member committed (cluster mode): its ports are claimed and its listeners
+   * opened with retry, and the local snapshot records it. Same entry already here, or one being changed here: no-op.
+   */
+  adopt(entry: Entry): Promise<void>;
+  /** Drops an entry another member removed: listeners closed, ports freed, snapshot updated. Unknown id, or one being changed here: no-op. */
+  forget(id: string): void;
 }
+
+/** Ports taken by other members at the same moment that one mapping/add tries before it gives up. */
+const MAX_CLUSTER_CONFLICTS = 16;
 
 /** A direct record no agent has called within this long after it was added is removed. */
 export const DIRECT_UNUSED_EXPIRY_MS = 24 * 3_600_000;
@@ -63,6 +70,8 @@ export interface MappingServiceOptions {
   onStateWrite?: (ok: boolean, seconds: number) => void;
   /** Journal size that triggers a compaction; see JournalOptions. */
   compactAt?: number;
+  /** Cluster mode: changes are committed there first, and the state file is the member's snapshot. */
+  shared?: SharedLedger;
 }
 
 /**
@@ -73,6 +82,11 @@ export async function createMappingService(options: MappingServiceOptions, resto
   const { pool, relay, log, clock } = options;
   const maxDirects = options.maxDirects ?? DEFAULT_MAX_DIRECTS;
   const entries = new Map<string, Stored>();
+  const { shared } = options;
+  /** Ids with a change under way here; what the cluster reports about them meanwhile is this change's own echo. */
+  const busy = new Set<string>();
+  /** Which mapping holds each port, so that undoing one mapping never frees a port another one holds. */
+  const owners = new Map<number, string>();
   let mappingCount = 0;
 
   /** Sets `entry` in memory; returns its record, for the journal. */
@@ -81,13 +95,17 @@ export async function createMappingService(options: MappingServiceOptions, resto
     const previous = entries.get(entryId(entry));
     entries.set(entryId(entry), { entry, encoded });
     if (entry.kind === "mapping" && previous?.entry.kind !== "mapping") mappingCount++;
+    if (entry.kind === "mapping") for (const port of [entry.mapping.port1, entry.mapping.port2]) owners.set(port, entry.mapping.id);
     return encoded;
   };
   const drop = (id: string) => {
     const stored = entries.get(id);
     if (stored === undefined) return undefined;
     entries.delete(id);
-    if (stored.entry.kind === "mapping") mappingCount--;
+    if (stored.entry.kind === "mapping") {
+      mappingCount--;
+      for (const port of [stored.entry.mapping.port1, stored.entry.mapping.port2]) if (owners.get(port) === id) owners.delete(port);
+    }
     return stored.entry;
   };
 
@@ -102,6 +120,10 @@ export async function createMappingService(options: MappingServiceOptions, resto
     compactAt: options.compactAt,
     onError: (message) => log.error(message),
   });
+  const persistence = createPersistence(journal, shared, log);
+  /** Commits `entry`, already set in memory. */
+  const save = (entry: Entry, update = false) => persistence.save(entry, entries.get(entryId(entry))!.encoded, update);
+  const unsave = (entry: Entry) => persistence.remove(entry);
   await Promise.all(
     restored.flatMap((entry) => (entry.kind === "mapping" ? [relay.open(entry.mapping, { retry: true })] : [])),
   );
@@ -115,7 +137,7 @@ export async function createMappingService(options: MappingServiceOptions, resto
     }
     if (expired.length === 0) return;
     for (const entry of expired) drop(entryId(entry));
-    await Promise.all(expired.map((entry) => commit(journal.remove(entryId(entry)), () => put(entry)))).then(
+    await Promise.all(expired.map((entry) => commit(entryId(entry), () => unsave(entry), () => put(entry)))).then(
       () => log.info(`Removed ${expired.length} direct rendezvous never used within 24 h: ${expired.map(entryId).slice(0, 10).join(", ")}${expired.length > 10 ? ", …" : ""}.`),
       () => undefined, // logged by commit; the next sweep tries again
     );
@@ -125,19 +147,26 @@ export async function createMappingService(options: MappingServiceOptions, resto
   runSweep();
   const stopSweep = clock.every(SWEEP_EVERY_MS, runSweep);
 
-  /** Makes a change durable, or undoes it in memory and rethrows. */
-  async function commit(saved: Promise<void>, undo: () => void): Promise<void> {
+  /** Makes a change to `id` durable, or undoes it in memory and rethrows. */
+  async function commit(id: string, save: () => Promise<void>, undo: () => void): Promise<void> {
+    busy.add(id);
     try {
-      await saved;
+      await save();
     } catch (error) {
       undo();
       log.error(error instanceof Error ? error.message : String(error));
       throw error;
+    } finally {
+      busy.delete(id);
     }
   }
+  /** Frees a port unless another mapping holds it (one another member committed while this one tried it). */
+  const release = (port: number, id: string) => {
+    const owner = owners.get(port);
+    if (owner === undefined || owner === id) pool.release(port);
+  };
 
-  async function openOnFreePorts(request: MappingRequest): Promise<RelayMapping> {
-    const skip = new Set<number>();
+  async function openOnFreePorts(request: MappingRequest, skip: Set<number>): Promise<RelayMapping> {
     for (;;) {
       const port1 = pool.take(skip);
       const port2 = port1 === undefined ? undefined : pool.take(skip);
@@ -150,8 +179,8 @@ export async function createMappingService(options: MappingServiceOptions, resto
         await relay.open(mapping, { retry: false });
         return mapping;
       } catch (error) {
-        pool.release(port1);
-        pool.release(port2);
+        release(port1, mapping.id);
+        release(port2, mapping.id);
         if (!isConnectorError(error, "port_in_use") || error.details.port === undefined) throw error;
         log.debug(`Port ${error.details.port} is held by another program; trying the next free port.`);
         skip.add(error.details.port);
@@ -161,25 +190,40 @@ export async function createMappingService(options: MappingServiceOptions, resto
 
   return {
     async add(request) {
-      const mapping = await openOnFreePorts(request);
-      await commit(journal.put(mapping.id, put({ kind: "mapping", mapping })), () => {
-        drop(mapping.id);
-        relay.close(mapping.id);
-        pool.release(mapping.port1);
-        pool.release(mapping.port2);
-      });
-      log.info(`Opened ${mapping.kind} mapping ${mapping.id} on ports ${mapping.port1} and ${mapping.port2}.`);
-      return mapping;
+      shared?.check();
+      const skip = new Set<number>();
+      for (;;) {
+        const mapping = await openOnFreePorts(request, skip);
+        const entry: Entry = { kind: "mapping", mapping };
+        try {
+          put(entry);
+          await commit(mapping.id, () => save(entry), () => {
+            drop(mapping.id);
+            relay.close(mapping.id);
+            release(mapping.port1, mapping.id);
+            release(mapping.port2, mapping.id);
+          });
+        } catch (error) {
+          // Another member took one of the ports at the same moment: it will open it here too; try others.
+          if (!isConnectorError(error, "port_in_use") || error.details.port === undefined || skip.size >= MAX_CLUSTER_CONFLICTS) throw error;
+          log.debug(`${error.message} Trying other ports.`);
+          skip.add(error.details.port);
+          continue;
+        }
+        log.info(`Opened ${mapping.kind} mapping ${mapping.id} on ports ${mapping.port1} and ${mapping.port2}.`);
+        return mapping;
+      }
     },
     async remove(id) {
+      shared?.check();
       const stored = entries.get(id);
       if (stored?.entry.kind !== "mapping") throw new ConnectorError("not_found", `No mapping has the id ${id}.`);
       const { mapping } = stored.entry;
       drop(id);
-      await commit(journal.remove(id), () => put(stored.entry));
+      await commit(id, () => unsave(stored.entry), () => put(stored.entry));
       await relay.close(id); // the ports are free once remove answers
-      pool.release(mapping.port1);
-      pool.release(mapping.port2);
+      release(mapping.port1, id);
+      release(mapping.port2, id);
       log.info(`Removed mapping ${id}; ports ${mapping.port1} and ${mapping.port2} are free again.`);
     },
     get(id) {
@@ -208,16 +252,20 @@ export async function createMappingService(options: MappingServiceOptions, resto
       if (entries.size - mappingCount >= maxDirects) {
         throw new ConnectorError("limit", `The Connector already keeps ${maxDirects} direct connections, the most it keeps ("maxDirects" in the settings); remove unused ones with direct/remove.`);
       }
+      shared?.check();
       const direct: DirectRecord = { id: randomUUID(), passkey: randomUUID(), unusedSince: clock.now() };
-      await commit(journal.put(direct.id, put({ kind: "direct", direct })), () => drop(direct.id));
+      const entry: Entry = { kind: "direct", direct };
+      put(entry);
+      await commit(direct.id, () => save(entry), () => drop(direct.id));
       log.info(`Opened direct rendezvous ${direct.id}.`);
       return direct;
     },
     async removeDirect(id) {
       const stored = entries.get(id);
+      shared?.check();
       if (stored?.entry.kind !== "direct") throw new ConnectorError("not_found", `No direct connection has the id ${id}.`);
       drop(id);
-      await commit(journal.remove(id), () => put(stored.entry));
+      await commit(id, () => unsave(stored.entry), () => put(stored.entry));
       log.info(`Removed direct rendezvous ${id}.`);
     },
     getDirect(id) {
@@ -225,9 +273,12 @@ export async function createMappingService(options: MappingServiceOptions, resto
       return entry?.kind === "direct" ? entry.direct : undefined;
     },
     markDirectUsed(id) {
+      shared?.check();
       const entry = entries.get(id)?.entry;
       if (entry?.kind !== "direct" || entry.direct.unusedSince === undefined) return;
-      journal.put(id, put({ kind: "direct", direct: { id, passkey: entry.direct.passkey } })).catch((error: Error) => {
+      const used: Entry = { kind: "direct", direct: { id, passkey: entry.direct.passkey } };
+      put(used);
+      save(used, true).catch((error: Error) => {
         if (entries.has(id)) put(entry); // still unused on the disk: the next call saves it again
         log.error(`${error.message} Direct rendezvous ${id} was called; that is saved when it is next called.`);
       });
@@ -237,29 +288,34 @@ export async function createMappingService(options: MappingServiceOptions, resto
       await sweeping;
       await journal.close();
     },
+    entries: () => Array.from(entries.values(), (stored) => stored.entry),
+    async adopt(entry) {
+      const id = entryId(entry);
+      const encoded = encodeEntry(entry);
+      const previous = entries.get(id);
+      if (busy.has(id) || previous?.encoded === encoded) return;
+      if (previous?.entry.kind === "mapping") closeMapping(previous.entry.mapping);
+      put(entry);
+      persistence.follow(id, encoded);
+      if (entry.kind !== "mapping") return;
+      pool.claim(entry.mapping.port1);
+      pool.claim(entry.mapping.port2);
+      await relay.open(entry.mapping, { retry: true });
+      log.info(`Opened ${entry.mapping.kind} mapping ${id} on ports ${entry.mapping.port1} and ${entry.mapping.port2}, added through another member.`);
+    },
+    forget(id) {
+      if (busy.has(id) || !entries.has(id)) return;
+      const entry = drop(id)!;
+      persistence.follow(id, undefined);
+      if (entry.kind !== "mapping") return;
+      closeMapping(entry.mapping);
+      log.info(`Removed mapping ${id} through another member; ports ${entry.mapping.port1} and ${entry.mapping.port2} are free again.`);
+    },
   };
-}
 
-function newMapping(request: MappingRequest, port1: number, port2: number): RelayMapping {
-  const base = { id: randomUUID(), port1, port2, passcode1: randomUUID() };
-  if (request.type === "public") {
-    return {
-      ...base,
-      kind: "public" satisfies MappingKind,
-      passcode2: "",
-      maxConnections1: request.maxConnections,
-      maxConnections2: 0,
-      heartbeatThreshold1: request.heartbeatThreshold,
-      heartbeatThreshold2: 0,
-    };
+  function closeMapping(mapping: RelayMapping): void {
+    relay.close(mapping.id);
+    release(mapping.port1, mapping.id);
+    release(mapping.port2, mapping.id);
   }
-  return {
-    ...base,
-    kind: "private",
-    passcode2: randomUUID(),
-    maxConnections1: request.maxConnections1,
-    maxConnections2: request.maxConnections2,
-    heartbeatThreshold1: request.heartbeatThreshold1,
-    heartbeatThreshold2: request.heartbeatThreshold2,
-  };
 }

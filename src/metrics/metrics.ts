@@ -1,5 +1,6 @@
 // Prometheus metrics: global gauges, per-port relay series, reject totals, API and state-file timings.
 import { readdir } from "node:fs/promises";
+import type { ClusterView } from "../cluster/replica.ts";
 import type { MappingState } from "../relay/types.ts";
 import { createHistogram } from "./histogram.ts";
 import { portSeries } from "./ports.ts";
@@ -19,6 +20,8 @@ export interface MetricsSnapshot {
   relayThreads: number;
   /** Relay threads started again after a crash. */
   relayThreadRestarts: number;
+  /** Cluster mode: this member's view. */
+  cluster?: ClusterView;
 }
 
 export interface MetricsOptions {
@@ -55,6 +58,7 @@ export function createMetrics(options: MetricsOptions): Metrics {
     family(`${P}_ports`, "gauge", "Ports in the pool.", [` ${snapshot.portsTotal}`]) +
     family(`${P}_relay_threads`, "gauge", "Threads that relay; 0 when the control thread relays.", [` ${snapshot.relayThreads}`]) +
     family(`${P}_relay_thread_restarts_total`, "counter", "Relay threads that stopped unexpectedly and were started again, their mappings reopened.", [` ${snapshot.relayThreadRestarts}`]) +
+    (snapshot.cluster ? clusterFamilies(snapshot.cluster) : "") +
     totals.render(snapshot.states);
 
   const tail = (snapshot: MetricsSnapshot, openFds: number) => {
@@ -97,4 +101,13 @@ async function countOpenDescriptors(): Promise<number> {
   } catch {
     return -1;
   }
+}
+
+/** The member's view of the cluster (cluster mode only). */
+function clusterFamilies(view: ClusterView): string {
+  return (
+    family(`${P}_cluster_members_alive`, "gauge", "Cluster members holding a lease key in etcd, as this member sees them.", [` ${view.members.length}`]) +
+    family(`${P}_cluster_etcd_reachable`, "gauge", "1 while this member reaches etcd with a quorum, else 0.", [` ${view.etcdReachable ? 1 : 0}`]) +
+    family(`${P}_cluster_revision`, "gauge", "The etcd revision this member's mappings reflect.", [` ${view.revision}`])
+  );
 }

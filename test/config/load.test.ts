@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { CONFIG_ENV, DEFAULT_SETTINGS_FILE, loadSettings, settingsPath } from "../../src/config/load.ts";
 import { ConnectorError } from "../../src/errors.ts";
@@ -34,6 +34,10 @@ const blamed: Record<string, string> = {
   "logformat-number.conf": ': logFormat must be "text" or "json" (got 1).',
   "statefile-empty.conf": ': stateFile must be a file path as text (got "").',
   "relaythreads-fraction.conf": ": relayThreads must be a whole number from 0 (relay on the control thread) to 256 (got 1.5).",
+  "cluster-prefix-no-slash.conf": ': cluster.prefix must be a key prefix as text ending in "/", such as "/iofog-connector/site-1/" (got "/x").',
+  "cluster-etcd-empty.conf": ": cluster.etcd must be an array of etcd client URLs, at least one (got []).",
+  "cluster-etcd-no-scheme.conf": ': cluster.etcd[0] must be an etcd client URL such as "http://10.0.0.1:2379" (got "10.0.0.1:2379").',
+  "cluster-cert-without-key.conf": ": cluster.certFile and cluster.keyFile go together; give both or neither.",
   "ports-empty.conf": ': ports must be an array of ports "N" and port ranges "A-B", at least one (got []).',
 };
 
@@ -80,6 +84,19 @@ describe("valid settings files load unchanged", () => {
     expect(s.logFormat).toBe("json");
     expect(s.maxDirects).toBe(500);
     expect(s.relayThreads).toBe(0);
+  });
+
+  test("a cluster block: URLs without a trailing slash, member the host name, TLS paths next to the file", () => {
+    const s = loadSettings(join(here, "valid", "cluster.conf"));
+    expect(s.cluster).toEqual({
+      etcd: ["https://10.0.0.1:2379", "https://10.0.0.2:2379", "https://10.0.0.3:2379"],
+      prefix: "/iofog-connector/site-1/",
+      member: hostname(),
+      caFile: join(here, "valid", "etcd/ca.pem"),
+      certFile: join(here, "valid", "etcd/client.pem"),
+      keyFile: "/etc/ssl/private/etcd-client-key.pem",
+    });
+    expect(loadSettings(join(here, "valid", "seed-connector-readme.conf")).cluster).toBeUndefined();
   });
 });
 

@@ -55,7 +55,7 @@ export async function startTestDaemon(
     if (!options.dir && !options.keepDir) rmSync(dir, { recursive: true, force: true });
     throw error;
   }
-  const url = `${settings.dev ? "http" : "https"}://127.0.0.1:${daemon.apiPort}`;
+  const url = `${settings.dev ? "http" : "https"}://${options.hostname ?? "127.0.0.1"}:${daemon.apiPort}`;
   return {
     daemon,
     settings,
