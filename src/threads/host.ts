@@ -16,6 +16,14 @@ import { createSlots, type Slots } from "./slots.ts";
  */
 export const PUBLISH_EVERY_MS = 250;
 
+/**
+ * A thread that dies again within this long of being started waits before the next start, twice as long each time
+ * up to RESTART_MAX_DELAY_MS, so that a thread that cannot live does not spin a core restarting.
+ */
+const RESTART_STEADY_MS = 10_000;
+const RESTART_FIRST_DELAY_MS = 1000;
+const RESTART_MAX_DELAY_MS = 30_000;
+
 export interface ThreadedRelayOptions {
   threads: number;
   log: Logger;
@@ -75,7 +83,15 @@ export function createThreadedRelay(options: ThreadedRelayOptions): ThreadedRela
     descriptors,
     publishEveryMs,
   });
-  const spawn = (index: number, segments: number) => startThread(index, segments, { init: init(), log, onCrash: recover });
+  const bornAt = new Array<number>(count).fill(0);
+  /** Deaths in a row, each within RESTART_STEADY_MS of its start. */
+  const quickDeaths = new Array<number>(count).fill(0);
+  /** Threads waiting out a restart delay: new mappings go elsewhere meanwhile. */
+  const waiting = new Map<number, () => void>();
+  const spawn = (index: number, segments: number) => {
+    bornAt[index] = clock.now();
+    return startThread(index, segments, { init: init(), log, onCrash: recover });
+  };
   // A thread starts with its first mapping, so that an empty daemon answers its API without waiting for threads to boot.
   const threads: (RelayThread | undefined)[] = new Array(count).fill(undefined);
   const started = (): RelayThread[] => threads.filter((thread) => thread !== undefined);
@@ -84,24 +100,39 @@ export function createThreadedRelay(options: ThreadedRelayOptions): ThreadedRela
 
   function recover(dead: RelayThread, reason: string): void {
     if (stopping !== undefined) return;
-    const carried = onThread(dead.index);
-    log.error(`Relay thread ${dead.index} stopped unexpectedly (${reason}); it carried ${carried.length} mappings. Starting it again and reopening them.`);
+    const index = dead.index;
+    const carried = onThread(index);
+    quickDeaths[index] = clock.now() - bornAt[index]! < RESTART_STEADY_MS ? quickDeaths[index]! + 1 : 1;
+    const delay = quickDeaths[index]! <= 1 ? 0 : Math.min(RESTART_MAX_DELAY_MS, RESTART_FIRST_DELAY_MS * 2 ** (quickDeaths[index]! - 2));
+    const when = delay === 0 ? "Starting it again" : `It stopped ${quickDeaths[index]} times in a row within ${RESTART_STEADY_MS / 1000} s of starting; starting it again in ${delay / 1000} s`;
+    log.error(`Relay thread ${index} stopped unexpectedly (${reason}); it carried ${carried.length} mappings. ${when} and reopening them.`);
     restarts++;
-    for (const entry of carried) entry.carried = carry(entry.carried, copySlot(dead.segments, entry.slot));
+    for (const entry of carried) {
+      entry.carried = carry(entry.carried, copySlot(dead.segments, entry.slot));
+      clearSlot(dead.segments, entry.slot); // until it is started again its mappings show what was carried, and no listener
+    }
     // A new mapping whose open was under way fails (its caller gets ThreadGone); the others come back as at restore.
-    const reopened = carried.filter((entry) => entry.confirmed || entry.retry);
     for (const entry of carried) if (!entry.confirmed && !entry.retry) forget(entry);
-    publishConnections(descriptors, dead.index, 0); // its connections went with it
-    slots[dead.index] = createSlots(reopened.map((entry) => entry.slot));
-    const thread = spawn(dead.index, dead.segments.length);
-    threads[dead.index] = thread;
+    publishConnections(descriptors, index, 0); // its connections went with it
+    if (delay === 0) restart(index, dead.segments.length);
+    else waiting.set(index, clock.after(delay, () => restart(index, dead.segments.length)));
+  }
+
+  /** Starts thread `index` again with the mappings it still carries (those removed meanwhile stay closed). */
+  function restart(index: number, segments: number): void {
+    waiting.delete(index);
+    if (stopping !== undefined) return;
+    const reopened = onThread(index);
+    slots[index] = createSlots(reopened.map((entry) => entry.slot));
+    const thread = spawn(index, segments);
+    threads[index] = thread;
     for (const entry of reopened) {
       entry.confirmed = false;
       void thread.request({ type: "open", mapping: entry.mapping, options: { retry: true }, slot: entry.slot }).then(
         () => (entry.confirmed = true),
         (error: unknown) => {
           if (error instanceof ThreadGone) return; // crashed again: the next recovery reopens it
-          log.error(`Mapping ${entry.mapping.id} could not be reopened on relay thread ${dead.index}: ${(error as Error).message}`);
+          log.error(`Mapping ${entry.mapping.id} could not be reopened on relay thread ${index}: ${(error as Error).message}`);
         },
       );
     }
@@ -112,8 +143,15 @@ export function createThreadedRelay(options: ThreadedRelayOptions): ThreadedRela
     mappingsOn[entry.thread]!--;
   }
 
-  /** The thread with the fewest mappings. */
-  const leastLoaded = () => mappingsOn.reduce((best, n, index) => (n < mappingsOn[best]! ? index : best), 0);
+  /** The thread with the fewest mappings, among those not waiting to be started again (unless all are). */
+  const leastLoaded = () => {
+    let best = -1;
+    for (let index = 0; index < count; index++) {
+      if (waiting.has(index)) continue;
+      if (best < 0 || mappingsOn[index]! < mappingsOn[best]!) best = index;
+    }
+    return best < 0 ? 0 : best;
+  };
 
   // The control thread's share of the descriptor count, and the log level, reach the threads on a timer.
   const stopTick = clock.every(publishEveryMs, () => {
@@ -190,6 +228,8 @@ export function createThreadedRelay(options: ThreadedRelayOptions): ThreadedRela
     shutdown(graceMs) {
       return (stopping ??= (async () => {
         stopTick();
+        for (const cancel of waiting.values()) cancel();
+        waiting.clear();
         await Promise.all(started().map((thread) => thread.request({ type: "shutdown", graceMs }).catch(() => undefined)));
         for (const thread of started()) thread.stop();
       })());

@@ -93,6 +93,31 @@ test("a relay thread that dies is logged with what it carried, started again, an
   expect(t.relay.states()).toHaveLength(3);
 });
 
+test("a relay thread that dies again soon after it was started waits before the next start, and new mappings go to the others meanwhile", async () => {
+  await using t = startThreads(2);
+  const mapping = await t.open("public");
+  const victim = t.relay.threadOf(mapping.id)!;
+  const kill = async () => {
+    const worker = t.relay.threads[victim]!.worker;
+    const closed = Promise.withResolvers<void>();
+    worker.addEventListener("close", () => closed.resolve());
+    worker.terminate(); // not asked for through the host: a crash
+    await closed.promise;
+  };
+  await kill();
+  await until(() => t.relay.state(mapping.id)!.port1.active, 5000, "the mapping reopened after the first death");
+  const dead = t.relay.threads[victim]!.worker;
+  await kill();
+  expect(t.relay.restarts).toBe(2);
+  expect(t.relay.state(mapping.id)!.port1.active).toBe(false);
+  expect(t.lines.some((line) => line.includes(`Relay thread ${victim} stopped unexpectedly`) && line.includes("starting it again in 1 s"))).toBe(true);
+  const other = await t.open("public");
+  expect(t.relay.threadOf(other.id)).not.toBe(victim);
+  await until(() => t.relay.threads[victim]!.worker !== dead && t.relay.state(mapping.id)!.port1.active, 10_000, "the mapping reopened after the delay");
+  await pingPong(mapping);
+  await pingPong(other);
+});
+
 test("close resolves once the relay thread has closed the mapping's listeners: its ports can be bound at once", async () => {
   await using t = startThreads(2);
   const mapping = await t.open("private");
