@@ -48,7 +48,6 @@ export function createSocketHandlers(ctx: RelayContext, pipe: Pipe, pairing: Pai
 
   /** @param source what admit() returned for the connection's socket. */
   const register = (conn: Conn, source: string): void => {
-    conn.port.addConn(conn);
     conn.port.addPending(conn);
     ctx.connections++;
     admission.track(conn, source);
