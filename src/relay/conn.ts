@@ -27,6 +27,26 @@ export function isStranger(conn: Conn): boolean {
   return conn.phase === "pending" || (conn.phase === "free" && !conn.port.agent);
 }
 
+/**
+ * What a connection carries only while it is a stranger (admission.ts, strangers.ts): most connections are
+ * authorized agents, which then carry none of it. A connection never becomes a stranger again.
+ */
+export class Stranger {
+  /** Passcode being gathered; only while pending on an agent port. */
+  reader: PasscodeReader | null = null;
+  /** The strangers of its source, and its neighbours there, oldest first (strangers.ts). */
+  holder: Holder | null = null;
+  prev: Conn | null = null;
+  next: Conn | null = null;
+
+  constructor(
+    /** Told when it stops being a stranger. */
+    readonly watch: StrangerWatch,
+    /** The source it is accounted under (an address, or an IPv6 /64), read once at accept. */
+    public source: string,
+  ) {}
+}
+
 // Flags of a connection, kept in one number: an idle connection then costs a few slots instead of one per flag.
 const PAUSED = 1;
 const TARPIT = 2;
@@ -43,8 +63,6 @@ export class Conn {
    * held public client, the last read (or the end of a pause in reading) for an authorized agent connection.
    */
   since: number;
-  /** Passcode being gathered; only while pending on an agent port. */
-  reader: PasscodeReader | null = null;
   /** The connection this one relays with; still set after the peer closed, until its bytes are flushed. */
   peer: Conn | null = null;
   /** Reads (TLS: records) from this connection not yet written onward, oldest first; each is written as one. */
@@ -53,14 +71,8 @@ export class Conn {
   private flags = 0;
   /** TLS ports: cuts what the socket reads into the records the client wrote (see records.ts). */
   cutter: RecordCutter | null = null;
-  /** Told of its stranger phases; set at accept. */
-  watch: StrangerWatch | null = null;
-  /** The source it is accounted under (an address, or an IPv6 /64), read once at accept. */
-  source = "";
-  /** While a stranger: the strangers of its source, and its neighbours there, oldest first (strangers.ts). */
-  holder: Holder | null = null;
-  prevStranger: Conn | null = null;
-  nextStranger: Conn | null = null;
+  /** Set at accept, dropped once it has proved itself: what only a stranger needs. */
+  stranger: Stranger | null = null;
   /** Its neighbours in its port's queue of the connections in the same phase (mapping.ts), oldest first. */
   queuePrev: Conn | null = null;
   queueNext: Conn | null = null;
@@ -143,5 +155,5 @@ export function enter(conn: Conn, next: Phase): void {
   port.join(conn, next);
   if (next === "closed" && prev !== "pending" && port.agent) port.authorized--;
   conn.phase = next;
-  if (stranger !== isStranger(conn)) conn.watch?.moved(conn, prev);
+  if (stranger !== isStranger(conn)) conn.stranger?.watch.moved(conn, prev);
 }
