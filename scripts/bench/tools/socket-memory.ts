@@ -1,8 +1,9 @@
 // What one idle accepted socket costs in a bare Bun server, with none of the Connector's code: the floor under the relay's idle cost.
-// Usage: bun scripts/bench/tools/socket-memory.ts plain|native|upgrade [FIRST] [LAST]
+// Usage: bun scripts/bench/tools/socket-memory.ts plain|native|upgrade|relay-plain|relay-tls [FIRST] [LAST]
 //   plain:   Bun.listen, plain TCP (the dev-mode relay ports)
 //   native:  Bun.listen({ tls }) (how 2.0.0 served TLS)
 //   upgrade: Bun.listen, each socket taken up with upgradeTLS and one shared secure context (how the relay keeps TLS records)
+//   relay-plain, relay-tls: the relay engine itself (src/relay), one public mapping, the clients as its agents
 // A client process dials FIRST connections, then LAST in all, each writing 36 bytes and waiting for a 10-byte answer (as an
 // agent's passcode and AUTHORIZED); the server reads RSS and the JS heap after a full GC at both counts and prints the slope.
 import { heapStats } from "bun:jsc";
@@ -10,18 +11,37 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import tls from "node:tls";
+import { systemClock } from "../../../src/clock.ts";
+import { createLogger } from "../../../src/log.ts";
+import { createRelay, type Relay } from "../../../src/relay/index.ts";
 import { makeCertificate } from "../lib/tls-cert.ts";
+import { freePort } from "../lib/ports.ts";
+
+type Mode = "plain" | "native" | "upgrade" | "relay-plain" | "relay-tls";
+const MODES: readonly string[] = ["plain", "native", "upgrade", "relay-plain", "relay-tls"];
 
 const [role = "", ...rest] = process.argv.slice(2);
 
-if (role === "client") await client(Number(rest[0]), rest[1] === "tls", rest.slice(2).map(Number));
-else if (role === "plain" || role === "native" || role === "upgrade") await server(role, Number(rest[0] ?? 1000), Number(rest[1] ?? 5000));
+if (role === "client") await client(Number(rest[0]), rest[1] === "tls", rest[2]!, rest.slice(3).map(Number));
+else if (MODES.includes(role)) await server(role as Mode, Number(rest[0] ?? 1000), Number(rest[1] ?? 5000));
 else {
-  console.error("usage: socket-memory.ts plain|native|upgrade [FIRST] [LAST]");
+  console.error(`usage: socket-memory.ts ${MODES.join("|")} [FIRST] [LAST]`);
   process.exit(1);
 }
 
-async function server(mode: "plain" | "native" | "upgrade", first: number, last: number): Promise<void> {
+/** The relay engine with one public mapping whose agent port takes every client; returns the port and its passcode. */
+async function startRelay(secure: boolean, pem: { cert: string; key: string }): Promise<{ relay: Relay; port: number; passcode: string }> {
+  const relay = createRelay({ log: createLogger({ level: "warn", write: () => {} }), clock: systemClock(), hostname: "127.0.0.1", tls: secure ? pem : undefined });
+  const passcode = crypto.randomUUID();
+  const [port1, port2] = [freePort(), freePort()];
+  await relay.open(
+    { id: "memory", kind: "public", port1, port2, passcode1: passcode, passcode2: "", maxConnections1: 1_000_000, maxConnections2: 0, heartbeatThreshold1: 0, heartbeatThreshold2: 0 },
+    { retry: false },
+  );
+  return { relay, port: port1, passcode };
+}
+
+async function server(mode: Mode, first: number, last: number): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "socket-memory-"));
   const cert = makeCertificate(dir);
   const pem = { cert: readFileSync(cert.cert, "utf8"), key: readFileSync(cert.key, "utf8") };
@@ -34,7 +54,8 @@ async function server(mode: "plain" | "native" | "upgrade", first: number, last:
     socket.write(answer);
   };
   const secure = { data: onData, handshake() {} };
-  const listener = Bun.listen<{ answered: boolean }>({
+  const relay = mode.startsWith("relay") ? await startRelay(mode === "relay-tls", pem) : undefined;
+  const listener = relay !== undefined ? undefined : Bun.listen<{ answered: boolean }>({
     hostname: "127.0.0.1",
     port: 0,
     tls: mode === "native" ? pem : undefined,
@@ -56,7 +77,9 @@ async function server(mode: "plain" | "native" | "upgrade", first: number, last:
     const rss = Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync("/proc/self/status", "utf8"))![1]) * 1024;
     return { rss, heap: heapStats().heapSize };
   };
-  const child = Bun.spawn([process.execPath, import.meta.path, "client", String(listener.port), mode === "plain" ? "plain" : "tls", String(first), String(last)], {
+  const port = relay?.port ?? listener!.port;
+  const plain = mode === "plain" || mode === "relay-plain";
+  const child = Bun.spawn([process.execPath, import.meta.path, "client", String(port), plain ? "plain" : "tls", relay?.passcode ?? "x".repeat(36), String(first), String(last)], {
     stdin: "pipe",
     stdout: "pipe",
     stderr: "inherit",
@@ -74,7 +97,8 @@ async function server(mode: "plain" | "native" | "upgrade", first: number, last:
     }
   } finally {
     child.kill();
-    listener.stop(true);
+    listener?.stop(true);
+    await relay?.relay.shutdown(0);
     rmSync(dir, { recursive: true, force: true });
   }
   const [a, b] = readings as [{ rss: number; heap: number }, { rss: number; heap: number }];
@@ -83,8 +107,7 @@ async function server(mode: "plain" | "native" | "upgrade", first: number, last:
   process.exit(0);
 }
 
-async function client(port: number, secure: boolean, stages: number[]): Promise<void> {
-  const passcode = "x".repeat(36);
+async function client(port: number, secure: boolean, passcode: string, stages: number[]): Promise<void> {
   const sockets: unknown[] = [];
   let answered = 0;
   let closed = 0;
