@@ -45,9 +45,10 @@ if (!(await Bun.file(options.exe).exists())) {
   process.exit(1);
 }
 
-// Pools below the kernel's ephemeral range, so outgoing test connections never hold a pool port.
-const top = Math.min(ephemeralStart() - 1, 65535);
-if (top < 32_000) log(`warning: the ephemeral port range starts at ${top + 1}; pools may overlap it`);
+// Pools below the kernel's ephemeral range, so outgoing test connections never hold a pool port (or below --port-top, for a
+// second run on the same machine: a pool port an outgoing connection holds is then skipped).
+const top = options.portTop ?? Math.min(ephemeralStart() - 1, 65535);
+if (top < 32_000 || top >= ephemeralStart()) log(`warning: the ephemeral port range starts at ${ephemeralStart()}; the pools (up to ${top}) may overlap it`);
 const big: [number, number] = [top - 20_999, top];
 const pools = { plain: [big[0] - 1000, big[0] - 501] as [number, number], tls: [big[0] - 500, big[0] - 1] as [number, number] };
 const inprocPools = { plain: [big[0] - 3000, big[0] - 2501] as [number, number], tls: [big[0] - 2500, big[0] - 2001] as [number, number] };

@@ -1,6 +1,6 @@
 // Admission of accepted connections: strangers are bounded in total and per source address, and room is made at the
 // expense of flooders, the address holding the most strangers and guessers' tarpits — never of agents or bound pairs.
-import { isStranger, type Conn, type Phase, type StrangerWatch } from "./conn.ts";
+import { isStranger, Stranger, type Conn, type Phase, type StrangerWatch } from "./conn.ts";
 import type { RelayContext } from "./context.ts";
 import { createGuard, type PenaltyLimits } from "./guard.ts";
 import type { RelayPort } from "./mapping.ts";
@@ -55,9 +55,9 @@ export function createAdmission(ctx: RelayContext, drop: (conn: Conn) => void): 
 
   /** A connection that never finished its handshake counts against its address; enough of them make it a flooder. */
   const idle = (conn: Conn): void => {
-    if (conn.judged) return;
+    if (conn.judged || conn.stranger === null) return;
     conn.judged = true;
-    const address = conn.source;
+    const address = conn.stranger.source;
     const now = clock.now();
     const was = floods.penalized(address, now);
     floods.failed(address, now);
@@ -113,7 +113,7 @@ export function createAdmission(ctx: RelayContext, drop: (conn: Conn) => void): 
     let victim: Conn | undefined;
     let best = -1;
     for (const conn of port.pendingConns()) {
-      const holder = strangers.holder(conn.source);
+      const holder = strangers.holder(conn.stranger!.source);
       if (holder === undefined || !holder.has(conn)) continue;
       const score = holder.weight * 2 + (conn.tarpit ? 1 : 0);
       if (score > best) {
@@ -161,8 +161,7 @@ export function createAdmission(ctx: RelayContext, drop: (conn: Conn) => void): 
     },
 
     track(conn, source) {
-      conn.watch = admission;
-      conn.source = source;
+      conn.stranger = new Stranger(admission, source);
       strangers.add(conn);
     },
 
@@ -170,9 +169,11 @@ export function createAdmission(ctx: RelayContext, drop: (conn: Conn) => void): 
       if (isStranger(conn)) return strangers.add(conn);
       // Closed by a mapping removal or shutdown: nothing said about its address.
       if (strangers.remove(conn) && prev === "pending" && conn.phase === "closed" && !ctx.stopping && !conn.port.mapping.closing) idle(conn);
+      // It has proved itself (or is gone): nothing of its stranger days is kept.
+      conn.stranger = null;
     },
 
-    guessKey: (conn) => guessKey(conn.source, conn.port),
+    guessKey: (conn) => guessKey(conn.stranger!.source, conn.port),
   };
   return admission;
 }

@@ -1,14 +1,10 @@
 // The live state of one mapping: its two ports, their connections, pairing queues and counters.
 import type { TCPSocketListener } from "bun";
-import type { Conn } from "./conn.ts";
+import type { Conn, Phase } from "./conn.ts";
+import { ConnQueue } from "./queue.ts";
 import type { MappingKind, MappingState, PortState, RelayMapping } from "./types.ts";
 
 const NONE: readonly Conn[] = Object.freeze([]);
-
-function first(set: Set<Conn> | null): Conn | undefined {
-  if (set !== null) for (const conn of set) return conn;
-  return undefined;
-}
 
 /** One listening port of a mapping: what it accepts, who is connected, and what it has counted. */
 export class RelayPort {
@@ -17,14 +13,13 @@ export class RelayPort {
   tls = false;
   /** Cancels the bind retry while the port cannot be bound. */
   stopRetry: (() => void) | null = null;
-  // The sets exist only while they hold a connection: most of a large deployment's ports are idle.
-  private connSet: Set<Conn> | null = null;
-  private pendingSet: Set<Conn> | null = null;
-  private freeSet: Set<Conn> | null = null;
+  // The queues exist only while they hold a connection: most of a large deployment's ports are idle.
+  private pendingQueue: ConnQueue | null = null;
+  private freeQueue: ConnQueue | null = null;
+  private linkedQueue: ConnQueue | null = null;
   other!: RelayPort;
 
   authorized = 0;
-  bound = 0;
   bytesIn = 0;
   bytesOut = 0;
   rejectedPasscode = 0;
@@ -50,54 +45,60 @@ export class RelayPort {
     readonly heartbeatMs: number,
   ) {}
 
-  /** Every open connection accepted on this port (deleting while iterating is safe). */
-  get conns(): Iterable<Conn> {
-    return this.connSet ?? NONE;
+  /** Every open connection accepted on this port, as a copy: the caller may close them as it goes. */
+  get conns(): readonly Conn[] {
+    if (this.pendingQueue === null && this.freeQueue === null && this.linkedQueue === null) return NONE;
+    const all: Conn[] = [];
+    this.pendingQueue?.copyTo(all);
+    this.freeQueue?.copyTo(all);
+    this.linkedQueue?.copyTo(all);
+    return all;
   }
 
-  addConn(conn: Conn): void {
-    (this.connSet ??= new Set()).add(conn);
-  }
-
-  removeConn(conn: Conn): void {
-    if (this.connSet?.delete(conn) && this.connSet.size === 0) this.connSet = null;
-  }
-
-  /** Connections still in their handshake (TLS, passcode), oldest first. */
-  get pending(): number {
-    return this.pendingSet?.size ?? 0;
-  }
-
+  /** A connection accepted on this port: pending until its handshake is done. */
   addPending(conn: Conn): void {
-    (this.pendingSet ??= new Set()).add(conn);
+    this.join(conn, "pending");
   }
 
-  removePending(conn: Conn): void {
-    if (this.pendingSet?.delete(conn) && this.pendingSet.size === 0) this.pendingSet = null;
+  /** Files a connection under the phase it enters (see enter() in conn.ts); a closed one is in no queue. */
+  join(conn: Conn, phase: Phase): void {
+    if (phase === "pending") (this.pendingQueue ??= new ConnQueue()).push(conn);
+    else if (phase === "free") (this.freeQueue ??= new ConnQueue()).push(conn);
+    else if (phase === "linked") (this.linkedQueue ??= new ConnQueue()).push(conn);
   }
 
-  pendingConns(): Iterable<Conn> {
-    return this.pendingSet ?? [];
+  /** Takes a connection out of the queue of the phase it leaves. */
+  leave(conn: Conn, phase: Phase): void {
+    if (phase === "pending") this.pendingQueue = without(this.pendingQueue, conn);
+    else if (phase === "free") this.freeQueue = without(this.freeQueue, conn);
+    else if (phase === "linked") this.linkedQueue = without(this.linkedQueue, conn);
   }
 
-  /** Connections ready for a partner from the other port: idle agents, held public clients, lone private agents. */
-  addFree(conn: Conn): void {
-    (this.freeSet ??= new Set()).add(conn);
+  /** Connections still in their handshake (TLS, passcode). */
+  get pending(): number {
+    return this.pendingQueue?.size ?? 0;
   }
 
-  removeFree(conn: Conn): void {
-    if (this.freeSet?.delete(conn) && this.freeSet.size === 0) this.freeSet = null;
+  /** The connections still in their handshake, oldest first. */
+  pendingConns(): readonly Conn[] {
+    if (this.pendingQueue === null) return NONE;
+    const all: Conn[] = [];
+    this.pendingQueue.copyTo(all);
+    return all;
   }
 
-  /** The free connection that has waited longest. */
+  /** Connections relaying with a partner on the other port (public port2: bound clients). */
+  get bound(): number {
+    return this.linkedQueue?.size ?? 0;
+  }
+
+  /** The free connection that has waited longest: an idle agent, a held public client, a lone private agent. */
   firstFree(): Conn | undefined {
-    return first(this.freeSet);
+    return this.freeQueue?.head ?? undefined;
   }
 
   private countPaused(): number {
-    let n = 0;
-    if (this.connSet !== null) for (const conn of this.connSet) if (conn.paused && conn.phase !== "pending") n++;
-    return n;
+    return pausedIn(this.freeQueue) + pausedIn(this.linkedQueue);
   }
 
   /** The port's state as the control plane reports it. */
@@ -108,7 +109,7 @@ export class RelayPort {
       pending: this.pending,
       authorized: this.authorized,
       bound: this.bound,
-      waiting: this.agent ? 0 : (this.freeSet?.size ?? 0),
+      waiting: this.agent ? 0 : (this.freeQueue?.size ?? 0),
       paused: this.countPaused(),
       bytesIn: this.bytesIn,
       bytesOut: this.bytesOut,
@@ -124,6 +125,17 @@ export class RelayPort {
       lastActivity: this.lastActivity,
     };
   }
+}
+
+function pausedIn(queue: ConnQueue | null): number {
+  let n = 0;
+  for (let conn = queue?.head ?? null; conn !== null; conn = conn.queueNext) if (conn.paused) n++;
+  return n;
+}
+
+function without(queue: ConnQueue | null, conn: Conn): ConnQueue | null {
+  queue?.remove(conn);
+  return queue === null || queue.size === 0 ? null : queue;
 }
 
 /** A mapping being served: its two ports and whether it is being torn down. */

@@ -171,8 +171,6 @@ export function createPipe(ctx: RelayContext, partnerGone: (conn: Conn) => void)
     release(conn) {
       if (conn.phase === "closed") return;
       enter(conn, "closed");
-      conn.reader = null;
-      conn.port.removeConn(conn);
       ctx.connections--;
       const partner = conn.peer;
       if (partner !== null && partner.peer === conn && partner.phase === "linked") {

@@ -132,13 +132,10 @@ export class RecordCutter {
     const start = this.offset;
     this.offset += want;
     if (this.partial === null && want === MAX_RECORD) this.extendRun(chunk, overhead);
-    const piece = chunk.subarray(start, this.offset);
+    // The usual bulk case, a chunk that is one run of full-size records, is passed on as it is.
+    const piece = start === 0 && this.offset === chunk.length ? chunk : chunk.subarray(start, this.offset);
     if (this.offset === chunk.length) this.chunk = null;
-    if (this.partial === null) return piece;
-    const whole = Buffer.concat([...this.partial, piece]);
-    this.partial = null;
-    this.partialBytes = 0;
-    return whole;
+    return this.joined(piece);
   }
 
   /**
@@ -168,9 +165,15 @@ export class RecordCutter {
   /** Everything still held and the rest of `chunk`, as one read. */
   private rest(chunk: Uint8Array): Uint8Array {
     this.chunk = null;
-    const tail = this.offset === 0 ? chunk : chunk.subarray(this.offset);
-    if (this.partial === null) return tail;
-    const whole = Buffer.concat([...this.partial, tail]);
+    return this.joined(this.offset === 0 ? chunk : chunk.subarray(this.offset));
+  }
+
+  /** `piece` behind the start of a record held from earlier reads, if any, as one. */
+  private joined(piece: Uint8Array): Uint8Array {
+    const partial = this.partial;
+    if (partial === null) return piece;
+    partial.push(piece);
+    const whole = Buffer.concat(partial, this.partialBytes + piece.length);
     this.partial = null;
     this.partialBytes = 0;
     return whole;

@@ -48,7 +48,6 @@ export function createSocketHandlers(ctx: RelayContext, pipe: Pipe, pairing: Pai
 
   /** @param source what admit() returned for the connection's socket. */
   const register = (conn: Conn, source: string): void => {
-    conn.port.addConn(conn);
     conn.port.addPending(conn);
     ctx.connections++;
     admission.track(conn, source);
@@ -72,14 +71,16 @@ export function createSocketHandlers(ctx: RelayContext, pipe: Pipe, pairing: Pai
   /** Takes one read while the passcode is gathered; returns where the payload behind it starts, or -1. */
   const passcode = (conn: Conn, chunk: Uint8Array, now: number): number => {
     const port = conn.port;
-    if (conn.reader === null && !port.tls && looksLikeTls(chunk)) {
+    // Every pending connection is a stranger, with its record since accept.
+    const stranger = conn.stranger!;
+    if (stranger.reader === null && !port.tls && looksLikeTls(chunk)) {
       speaksTls(conn, now);
       return -1;
     }
-    const reader = (conn.reader ??= new PasscodeReader());
+    const reader = (stranger.reader ??= new PasscodeReader());
     const offset = reader.feed(chunk);
     if (offset < 0) return -1;
-    conn.reader = null;
+    stranger.reader = null;
     conn.judged = true;
     if (!passcodeMatches(reader.passcode, port.passcode)) {
       port.rejectedPasscode++;

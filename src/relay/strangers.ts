@@ -23,8 +23,8 @@ export function sourceOf(address: string): string {
 const FLOODER = 2 ** 30;
 
 /**
- * The strangers of one source, oldest first. The lists run through the connections themselves and the
- * holders (conn.ts), so that counting a stranger in and out allocates nothing: every connection passes here.
+ * The strangers of one source, oldest first. The lists run through the connections' stranger records
+ * (conn.ts) and the holders, so that counting a stranger in and out allocates nothing: every connection passes here.
  */
 export class Holder {
   head: Conn | null = null;
@@ -44,11 +44,11 @@ export class Holder {
   }
 
   has(conn: Conn): boolean {
-    return conn.holder === this;
+    return conn.stranger?.holder === this;
   }
 
   *[Symbol.iterator](): Generator<Conn> {
-    for (let conn = this.head; conn !== null; conn = conn.nextStranger) yield conn;
+    for (let conn = this.head; conn !== null; conn = conn.stranger!.next) yield conn;
   }
 }
 
@@ -68,20 +68,22 @@ export class Strangers {
     return this.holders.get(address);
   }
 
+  /** Counts in a connection that has its stranger record (conn.ts). */
   add(conn: Conn): void {
-    let holder = this.holders.get(conn.source);
+    const stranger = conn.stranger!;
+    let holder = this.holders.get(stranger.source);
     if (holder === undefined) {
-      holder = new Holder(conn.source);
-      this.holders.set(conn.source, holder);
+      holder = new Holder(stranger.source);
+      this.holders.set(stranger.source, holder);
     } else {
-      conn.source = holder.address; // one string per source, not one per connection
+      stranger.source = holder.address; // one string per source, not one per connection
       this.unfile(holder);
     }
-    conn.holder = holder;
-    conn.prevStranger = holder.tail;
-    conn.nextStranger = null;
+    stranger.holder = holder;
+    stranger.prev = holder.tail;
+    stranger.next = null;
     if (holder.tail === null) holder.head = conn;
-    else holder.tail.nextStranger = conn;
+    else holder.tail.stranger!.next = conn;
     holder.tail = conn;
     holder.size++;
     this.count++;
@@ -90,13 +92,15 @@ export class Strangers {
 
   /** Forgets `conn`; false when it was not held (already evicted). */
   remove(conn: Conn): boolean {
-    const holder = conn.holder;
-    if (holder === null) return false;
-    if (conn.prevStranger === null) holder.head = conn.nextStranger;
-    else conn.prevStranger.nextStranger = conn.nextStranger;
-    if (conn.nextStranger === null) holder.tail = conn.prevStranger;
-    else conn.nextStranger.prevStranger = conn.prevStranger;
-    conn.holder = conn.prevStranger = conn.nextStranger = null;
+    const stranger = conn.stranger;
+    const holder = stranger?.holder ?? null;
+    if (stranger === null || holder === null) return false;
+    const { prev, next } = stranger;
+    if (prev === null) holder.head = next;
+    else prev.stranger!.next = next;
+    if (next === null) holder.tail = prev;
+    else next.stranger!.prev = prev;
+    stranger.holder = stranger.prev = stranger.next = null;
     holder.size--;
     this.count--;
     this.unfile(holder);

@@ -23,6 +23,8 @@ export function createSweeper(ctx: RelayContext, pipe: Pipe): Sweeper {
   let cancel: (() => void) | null = null;
 
   const check = (port: RelayPort, conn: Conn, now: number): void => {
+    // Closed earlier in this pass (the partner of one dropped before it).
+    if (conn.phase === "closed") return;
     const age = now - conn.since;
     const peer = conn.peer;
     if (conn.phase === "linked" && peer !== null && (conn.readEnded || peer.readEnded)) {

@@ -1,5 +1,5 @@
 // The relay's TLS settings: one secure context shared by every connection, AEAD suites only.
-import tls from "node:tls";
+import type * as NodeTls from "node:tls";
 import type { TlsMaterial } from "./types.ts";
 
 /**
@@ -19,6 +19,8 @@ const TLS12_CIPHERS = [
 export type ServerTls = Record<string, unknown>;
 
 export function serverTls(material: TlsMaterial): ServerTls {
+  // Loaded when first needed: a dev-mode (plain TCP) daemon never is, and loading it costs about 2 ms of its start.
+  const tls = require("node:tls") as typeof NodeTls;
   const context = tls.createSecureContext({ cert: material.cert, key: material.key, ciphers: TLS12_CIPHERS, minVersion: "TLSv1.2" });
   // Bun's upgradeTLS takes the native context that node:tls wraps.
   return { secureContext: (context as unknown as { context: unknown }).context };

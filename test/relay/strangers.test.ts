@@ -2,8 +2,8 @@ import { describe, expect, test } from "bun:test";
 import type { Conn } from "../../src/relay/conn.ts";
 import { sourceOf, Strangers } from "../../src/relay/strangers.ts";
 
-/** Strangers only reads the source of a connection. */
-const from = (source: string): Conn => ({ source, holder: null, prevStranger: null, nextStranger: null }) as unknown as Conn;
+/** Strangers only reads a connection's stranger record. */
+const from = (source: string): Conn => ({ stranger: { source, holder: null, prev: null, next: null } }) as unknown as Conn;
 
 describe("sources of strangers", () => {
   test("IPv4 addresses stand for themselves, also mapped into IPv6; IPv6 addresses count by /64", () => {

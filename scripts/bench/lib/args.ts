@@ -19,6 +19,8 @@ export interface Options {
   out: string | undefined;
   /** The build "versus" compares with: an executable, or a git revision built first. */
   baseline: { exe: string } | { ref: string };
+  /** The highest port the run's pools use; just below the kernel's ephemeral range when absent. */
+  portTop: number | undefined;
 }
 
 export const USAGE = `Usage: bun scripts/bench/index.ts [--quick] [--exe PATH] [--no-build] [--only SUITE,...] [--out DIR]
@@ -28,7 +30,9 @@ export const USAGE = `Usage: bun scripts/bench/index.ts [--quick] [--exe PATH] [
   --only LIST  run only these suites: ${SUITES.join(", ")}
   --out DIR    write results.md and results.json there (default: scripts/bench/results/full or quick)
   --baseline EXE      the executable the "versus" suite compares this build with
-  --baseline-ref REF  or the git revision to build it from (default: ${BASELINE_REF}, the 2.0.0 release)`;
+  --baseline-ref REF  or the git revision to build it from (default: ${BASELINE_REF}, the 2.0.0 release)
+  --port-top N the highest port the run's pools use (default: just below the kernel's ephemeral range);
+               the pools take the 23,000 ports below it, so two runs on one machine need tops that far apart`;
 
 export function parseArgs(argv: string[], root: string): Options {
   const options: Options = {
@@ -38,6 +42,7 @@ export function parseArgs(argv: string[], root: string): Options {
     suites: [...SUITES],
     out: undefined,
     baseline: { ref: BASELINE_REF },
+    portTop: undefined,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -54,6 +59,11 @@ export function parseArgs(argv: string[], root: string): Options {
     else if (arg === "--out") options.out = value();
     else if (arg === "--baseline") options.baseline = { exe: value() };
     else if (arg === "--baseline-ref") options.baseline = { ref: value() };
+    else if (arg === "--port-top") {
+      const top = Number(value());
+      if (!Number.isInteger(top) || top < 24_000 || top > 65_535) throw new Error(`--port-top takes a port from 24000 to 65535\n${USAGE}`);
+      options.portTop = top;
+    }
     else if (arg === "--only") {
       const names = value().split(",");
       for (const name of names) if (!(SUITES as readonly string[]).includes(name)) throw new Error(`unknown suite ${name}\n${USAGE}`);
