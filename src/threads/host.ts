@@ -128,6 +128,7 @@ export function createThreadedRelay(options: ThreadedRelayOptions): ThreadedRela
     threads[index] = thread;
     for (const entry of reopened) {
       entry.confirmed = false;
+      entry.retry = true; // reopened as at restore: a thread that dies before it answers leaves it to the next restart
       void thread.request({ type: "open", mapping: entry.mapping, options: { retry: true }, slot: entry.slot }).then(
         () => (entry.confirmed = true),
         (error: unknown) => {
