@@ -23,6 +23,9 @@ import { restoreState } from "./store/journal.ts";
 import { prepareStateDir } from "./store/state-file.ts";
 import { VERSION } from "./version.ts";
 
+/** Restored records from which the start-up garbage is collected at once rather than left to the collector. */
+const RESTORE_SETTLE_FROM = 1000;
+
 export interface DaemonOptions {
   settings: Settings;
   log: ClosableLogger;
@@ -102,6 +105,9 @@ async function startLocked(options: DaemonOptions, lock: StateLock): Promise<Dae
       restored,
     );
     await cluster?.follow(service);
+    // Restoring thousands of mappings leaves garbage (their records, the opens' promises and messages) that would
+    // otherwise stay resident as the heap's high-water mark: collected once, when the start-up burst is over.
+    const cancelSettle = restored.length >= RESTORE_SETTLE_FROM ? clock.after(1000, () => Bun.gc(true)) : () => {};
     listeners = () => 2 * service.count;
     const status = createStatus({ settings, clock, startedAt, pool, service, relay, apiPort: () => servers[0]?.port ?? settings.apiPort, cluster: cluster?.view });
     const scrape = createScrape({ metrics, relay: hosted, service, pool, log, cluster: cluster?.view });
@@ -111,6 +117,7 @@ async function startLocked(options: DaemonOptions, lock: StateLock): Promise<Dae
     const stop = () =>
       (stopping ??= (async () => {
         log.info("Connector is stopping.");
+        cancelSettle();
         for (const server of servers) await server.stop();
         await cluster?.close();
         await service.close();

@@ -97,7 +97,18 @@ export class RelayPort {
     return this.freeQueue?.head ?? undefined;
   }
 
-  private countPaused(): number {
+  /** The listener is bound and accepting. */
+  get active(): boolean {
+    return this.listener !== null;
+  }
+
+  /** Public clients held while no agent connection is free (public port2). */
+  get waiting(): number {
+    return this.agent ? 0 : (this.freeQueue?.size ?? 0);
+  }
+
+  /** Established connections the relay is not reading now. */
+  get paused(): number {
     return pausedIn(this.freeQueue) + pausedIn(this.linkedQueue);
   }
 
@@ -105,12 +116,12 @@ export class RelayPort {
   snapshot(): PortState {
     return {
       port: this.number,
-      active: this.listener !== null,
+      active: this.active,
       pending: this.pending,
       authorized: this.authorized,
       bound: this.bound,
-      waiting: this.agent ? 0 : (this.freeQueue?.size ?? 0),
-      paused: this.countPaused(),
+      waiting: this.waiting,
+      paused: this.paused,
       bytesIn: this.bytesIn,
       bytesOut: this.bytesOut,
       rejectedPasscode: this.rejectedPasscode,

@@ -9,10 +9,10 @@ import { createPipe } from "./pipe.ts";
 import { createSocketHandlers } from "./session.ts";
 import { createSweeper } from "./sweep.ts";
 import { serverTls } from "./tls.ts";
-import type { Relay, RelayOptions } from "./types.ts";
+import type { LocalRelay, RelayOptions } from "./types.ts";
 
 /** Builds a relay engine; nothing listens until open() is called for a mapping. */
-export function createRelay(options: RelayOptions): Relay {
+export function createRelay(options: RelayOptions): LocalRelay {
   const ctx = createContext(options);
   const { log } = ctx;
   let pairing: Pairing | undefined;
@@ -93,6 +93,8 @@ export function createRelay(options: RelayOptions): Relay {
     },
 
     state: (id) => ctx.mappings.get(id)?.snapshot(),
+
+    live: (id) => ctx.mappings.get(id),
 
     states: () => Array.from(ctx.mappings.values(), (mapping) => mapping.snapshot()),
 

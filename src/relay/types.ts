@@ -72,6 +72,9 @@ export interface PortState {
   lastActivity: number;
 }
 
+/** A port's numbers as read live from the engine, without a copy (what a relay thread publishes). */
+export type PortReading = Readonly<Omit<PortState, "port">>;
+
 export interface MappingState {
   id: string;
   kind: MappingKind;
@@ -110,6 +113,12 @@ export interface Relay {
    * and resolves when all sockets are closed or `graceMs` has passed (then the rest are dropped).
    */
   shutdown(graceMs: number): Promise<void>;
+}
+
+/** The engine as its host sees it: the contract, and its ports' live numbers for a host that publishes them. */
+export interface LocalRelay extends Relay {
+  /** The live numbers of a mapping's two ports, read in place (nothing is allocated); undefined for an unknown id. */
+  live(id: string): { readonly port1: PortReading; readonly port2: PortReading } | undefined;
 }
 
 export interface RelayOptions {

@@ -1,6 +1,6 @@
 // Each relay thread publishes its mappings' PortState numbers into shared memory, so that the control thread reads
 // them (status, /metrics, retiring a closed mapping's totals) synchronously and without asking the thread anything.
-import type { MappingState, PortState, RelayMapping } from "../relay/types.ts";
+import type { MappingState, PortReading, PortState, RelayMapping } from "../relay/types.ts";
 
 /** The PortState numbers a thread publishes, in slot order; `port` is the mapping's and never changes. */
 export const FIELDS = [
@@ -31,7 +31,7 @@ function at(segments: readonly Float64Array[], slot: number): [Float64Array, num
 
 // Written out field by field: this runs for every mapping of a thread on each publication, and indexing the
 // objects by name from FIELDS would cost about twice as long. The order is FIELDS' (a test checks both agree).
-function writePort(into: Float64Array, o: number, p: PortState): void {
+function writePort(into: Float64Array, o: number, p: PortReading): void {
   into[o] = p.active ? 1 : 0;
   into[o + 1] = p.pending;
   into[o + 2] = p.authorized;
@@ -77,7 +77,7 @@ function readPort(f: Float64Array, o: number, port: number): PortState {
 }
 
 /** Relay thread side: the mapping's current numbers into its slot. */
-export function publish(segments: readonly Float64Array[], slot: number, state: MappingState): void {
+export function publish(segments: readonly Float64Array[], slot: number, state: { readonly port1: PortReading; readonly port2: PortReading }): void {
   const segment = segments[Math.floor(slot / SEGMENT_SLOTS)];
   if (segment === undefined) throw new RangeError(`No shared segment holds slot ${slot}.`);
   const offset = (slot % SEGMENT_SLOTS) * SLOT_SIZE;

@@ -10,6 +10,9 @@ import { writeThreadLine } from "./thread-log.ts";
 // and import.meta.url names the executable's main module there; from source, it names this file.
 const WORKER_URL = import.meta.url.startsWith("file:///$bunfs/") ? new URL("./threads/worker.ts", import.meta.url) : new URL("./worker.ts", import.meta.url);
 
+/** Messages in one batch at most: a restore of thousands of mappings crosses in parts, each one freed once read. */
+const BATCH_MOST = 256;
+
 /** A request that was under way when its thread stopped; the host decides what becomes of it. */
 export class ThreadGone extends ConnectorError {
   constructor(index: number) {
@@ -53,11 +56,13 @@ export function startThread(index: number, segmentCount: number, options: Thread
   const flush = () => {
     const messages = outbox;
     outbox = [];
-    if (!gone) worker.postMessage(messages.length === 1 ? messages[0] : { type: "batch", messages });
+    if (messages.length > 0 && !gone) worker.postMessage(messages.length === 1 ? messages[0] : { type: "batch", messages });
   };
   /** Posts in order, gathering what is posted in one turn into one message. */
   const send = (message: ToThread) => {
-    if (outbox.push(message) === 1) queueMicrotask(flush);
+    const queued = outbox.push(message);
+    if (queued === 1) queueMicrotask(flush);
+    else if (queued === BATCH_MOST) flush();
   };
 
   const thread: RelayThread = {

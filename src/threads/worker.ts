@@ -4,7 +4,7 @@ import { systemClock } from "../clock.ts";
 import { createDescriptorGate } from "../descriptors.ts";
 import { isConnectorError } from "../errors.ts";
 import { createRelay } from "../relay/index.ts";
-import type { Relay } from "../relay/types.ts";
+import type { LocalRelay } from "../relay/types.ts";
 import { publish } from "./counters.ts";
 import { inUseSeenBy, publishConnections } from "./descriptors.ts";
 import type { FromThread, ThreadFailure, ThreadInit, ToThread } from "./messages.ts";
@@ -50,7 +50,7 @@ function serve(init: ThreadInit): (message: ToThread) => void {
   const segments = init.segments;
   /** Mapping id to its slot in the shared segments. */
   const slots = new Map<string, number>();
-  let engine: Relay | undefined;
+  let engine: LocalRelay | undefined;
   const own = () => engine?.connections ?? 0;
   const gate = createDescriptorGate({
     limit: init.descriptorLimit,
@@ -67,10 +67,12 @@ function serve(init: ThreadInit): (message: ToThread) => void {
 
   const publishAll = () => {
     publishConnections(init.descriptors, init.index, relay.connections);
-    for (const [id, slot] of slots) {
-      const state = relay.state(id);
-      if (state !== undefined) publish(segments, slot, state);
-    }
+    slots.forEach(publishOne);
+  };
+  // Read in place and walked without entry pairs: a publication allocates nothing, so it leaves no garbage behind.
+  const publishOne = (slot: number, id: string) => {
+    const live = relay.live(id);
+    if (live !== undefined) publish(segments, slot, live);
   };
   clock.every(init.publishEveryMs, publishAll);
 
@@ -108,7 +110,7 @@ function serve(init: ThreadInit): (message: ToThread) => void {
         return answer(message.req, relay.shutdown(message.graceMs).then(publishAll));
       case "batch":
         for (const each of message.messages) handle(each);
-        if (message.messages.length >= 1000) settle();
+        if (message.messages.length >= 200) settle(); // part of a restore
         return;
       case "init":
         return;
