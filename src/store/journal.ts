@@ -112,6 +112,11 @@ export interface Journal {
   remove(id: string): Promise<void>;
   /** Graceful stop: waits for pending changes, writes configs.json whole and removes the journal. Refuses changes after. */
   close(): Promise<void>;
+  /**
+   * Resolves once no append and no compaction is under way: the three files are then at rest. (Each is consistent on
+   * the disk at every moment, but one read of all three while a compaction renames the journal may see two moments.)
+   */
+  idle(): Promise<void>;
 }
 
 export interface JournalOptions {
@@ -230,6 +235,12 @@ export function createJournal(stateFile: string, initial: Iterable<readonly [str
   return {
     put: (id, encoded) => submit(`{"put":${encoded}}\n`, () => durable.set(id, encoded)),
     remove: (id) => submit(`{"remove":${JSON.stringify(id)}}\n`, () => durable.delete(id)),
+    async idle() {
+      while (running !== undefined || compacting !== undefined) {
+        await running;
+        await compacting;
+      }
+    },
     async close() {
       closed = true;
       await running;
