@@ -27,17 +27,22 @@ const ENTRIES_PER_TXN = 40;
  * that names the field. Resolves true when this member imported its mappings.
  */
 export async function joinPrefix(client: EtcdClient, keys: ClusterKeys, mine: SharedSettings, file: string, local: Entry[]): Promise<boolean> {
-  const writes = (entry: Entry) => entryWrites(keys, entry);
-  const batches: Entry[][] = [];
-  for (let i = 0; i < local.length; i += ENTRIES_PER_TXN) batches.push(local.slice(i, i + ENTRIES_PER_TXN));
-  const claim = await client.txn([{ key: keys.settings, absent: true }], [{ put: keys.settings, value: JSON.stringify(mine) }, ...(batches[0] ?? []).flatMap(writes)], [{ get: keys.settings }]);
-  if (claim.succeeded) {
-    for (const batch of batches.slice(1)) await client.txn([], batch.flatMap(writes));
-    return local.length > 0;
+  let text = (await client.range(keys.settings)).kvs.find((kv) => kv.key === keys.settings)?.value;
+  let imported = false;
+  if (text === undefined) {
+    // The settings key is written last, once every record is in: an import cut off (the member killed between two
+    // transactions) leaves the prefix unclaimed, and the next start imports again (the same records, the same keys).
+    // A member that claims the prefix meanwhile does not stop it: these records are acknowledged mappings too.
+    const writes = (entry: Entry) => entryWrites(keys, entry);
+    for (let i = 0; i < local.length; i += ENTRIES_PER_TXN) await client.txn([], local.slice(i, i + ENTRIES_PER_TXN).flatMap(writes));
+    imported = local.length > 0;
+    const claim = await client.txn([{ key: keys.settings, absent: true }], [{ put: keys.settings, value: JSON.stringify(mine) }], [{ get: keys.settings }]);
+    if (claim.succeeded) return imported;
+    text = claim.got[0];
   }
   let held: SharedSettings;
   try {
-    held = JSON.parse(claim.got[0] ?? "") as SharedSettings;
+    held = JSON.parse(text ?? "") as SharedSettings;
   } catch {
     throw new ConnectorError("config", `The cluster key ${keys.settings} does not hold settings as JSON; remove it or use another "prefix" in ${file}.`);
   }
@@ -49,7 +54,7 @@ export async function joinPrefix(client: EtcdClient, keys: ClusterKeys, mine: Sh
       );
     }
   }
-  return false;
+  return imported;
 }
 
 /** The operations that store `entry` under the prefix and claim its ports. */
