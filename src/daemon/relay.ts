@@ -35,13 +35,9 @@ export interface DaemonRelayOptions {
   retire: (late: MappingState) => void;
 }
 
-export function defaultRelayThreads(): number {
-  return availableParallelism();
-}
-
 export function hostRelay(options: DaemonRelayOptions): DaemonRelay {
   const { log, clock, tls, hostname, controlInUse } = options;
-  const threads = options.threads ?? defaultRelayThreads();
+  const threads = options.threads ?? availableParallelism();
   const limit = descriptorLimit();
   const base = openDescriptors() ?? 0;
   let relay: Relay | undefined;
