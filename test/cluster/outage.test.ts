@@ -71,7 +71,9 @@ describe.skipIf(!haveEtcd)("etcd outages", () => {
     expect(a.daemon.service.get(gone.id)).toBeDefined(); // A still serves what it last knew
 
     await etcd.restart(0);
-    await waitFor(() => a.daemon.service.get(gone.id) === undefined && a.daemon.service.get(fresh.id) !== undefined, 15_000, "A catches up");
+    // The record is taken on at once and its listeners open a moment later, on a relay thread: caught up is both.
+    const listening = (id: string) => a.daemon.service.state(id)?.port1.active === true && a.daemon.service.state(id)?.port2.active === true;
+    await waitFor(() => a.daemon.service.get(gone.id) === undefined && listening(fresh.id), 15_000, "A catches up");
     expect(a.daemon.service.count).toBe(1);
     expect(await relaysPublic("127.0.0.2", fresh)).toBe(true);
     expect(await relaysPublic("127.0.0.2", gone)).toBe(false);
