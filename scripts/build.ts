@@ -18,7 +18,7 @@ for (const { arch, bunTarget } of targets) {
   const outfile = join(root, "dist", `iofog-connector-linux-${arch}`);
   const started = performance.now();
   const result = Bun.spawnSync(
-    [process.execPath, "build", "--compile", "--minify", `--target=${bunTarget}`, join(root, "src/main.ts"), join(root, "src/threads/worker.ts"), "--outfile", outfile],
+    [process.execPath, "build", "--compile", "--minify", "--bytecode", "--format=esm", `--target=${bunTarget}`, join(root, "src/main.ts"), join(root, "src/threads/worker.ts"), "--outfile", outfile],
     { cwd: root, stdout: "inherit", stderr: "inherit" },
   );
   if (result.exitCode !== 0) {
