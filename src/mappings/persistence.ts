@@ -5,11 +5,11 @@ import { entryId, type Journal } from "../store/journal.ts";
 import type { SharedLedger } from "./shared-ledger.ts";
 
 export interface Persistence {
-  /** Resolves once `entry` (encoded as `encoded`) is committed; `update`: it exists and changes. */
-  save(entry: Entry, encoded: string, update?: boolean): Promise<void>;
+  /** Resolves once `entry` is committed; `update`: it exists and changes. */
+  save(entry: Entry, update?: boolean): Promise<void>;
   remove(entry: Entry): Promise<void>;
   /** Records in the snapshot a change the cluster holds already (committed through another member). */
-  follow(id: string, encoded: string | undefined): void;
+  follow(id: string, entry: Entry | undefined): void;
 }
 
 export function createPersistence(journal: Journal, shared: SharedLedger | undefined, log: Logger): Persistence {
@@ -17,16 +17,16 @@ export function createPersistence(journal: Journal, shared: SharedLedger | undef
   const snapshot = (written: Promise<void>) =>
     void written.catch((error: Error) => log.error(`${error.message} The cluster holds the change; this member's snapshot catches up when it next reads the cluster.`));
   return {
-    async save(entry, encoded, update = false) {
-      if (shared === undefined) return journal.put(entryId(entry), encoded);
+    async save(entry, update = false) {
+      if (shared === undefined) return journal.put(entry);
       await shared.put(entry, update);
-      snapshot(journal.put(entryId(entry), encoded));
+      snapshot(journal.put(entry));
     },
     async remove(entry) {
       if (shared === undefined) return journal.remove(entryId(entry));
       await shared.remove(entry);
       snapshot(journal.remove(entryId(entry)));
     },
-    follow: (id, encoded) => snapshot(encoded === undefined ? journal.remove(id) : journal.put(id, encoded)),
+    follow: (id, entry) => snapshot(entry === undefined ? journal.remove(id) : journal.put(entry)),
   };
 }

@@ -106,8 +106,8 @@ async function removeIfThere(path: string): Promise<void> {
 }
 
 export interface Journal {
-  /** Resolves once a record setting `id` to `encoded` is on the disk; concurrent changes share one append and sync. */
-  put(id: string, encoded: string): Promise<void>;
+  /** Resolves once a record setting the entry's id to `entry` is on the disk; concurrent changes share one append and sync. */
+  put(entry: Entry): Promise<void>;
   /** Resolves once a record removing `id` is on the disk. */
   remove(id: string): Promise<void>;
   /** Graceful stop: waits for pending changes, writes configs.json whole and removes the journal. Refuses changes after. */
@@ -139,13 +139,15 @@ interface Pending {
 const APPEND_FLAGS = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
 /**
- * Appends changes to the journal of `stateFile`, whose durable state is `initial` (id, encoded entry).
+ * Appends changes to the journal of `stateFile`, whose durable state is `initial`. Entries are encoded when they are
+ * written (one record, or configs.json whole), so that none is held twice, as an object and as its text.
  * Past the size limit, between two appends, the journal is renamed aside (".old") and a fresh one
  * takes the next changes while configs.json is written from the state the renamed journal ends at;
  * the renamed journal is removed once configs.json is on the disk. At start both are replayed in order.
  */
-export function createJournal(stateFile: string, initial: Iterable<readonly [string, string]>, options: JournalOptions = {}): Journal {
-  const durable = new Map<string, string>(initial);
+export function createJournal(stateFile: string, initial: Iterable<Entry>, options: JournalOptions = {}): Journal {
+  const durable = new Map<string, Entry>();
+  for (const entry of initial) durable.set(entryId(entry), entry);
   const path = journalPathOf(stateFile);
   const old = rotatedOf(path);
   let size = statSync(path, { throwIfNoEntry: false })?.size ?? 0;
@@ -179,9 +181,10 @@ export function createJournal(stateFile: string, initial: Iterable<readonly [str
     }
   }
 
-  /** Writes configs.json from `lines`, then removes the renamed journal: each record in it is in configs.json. */
-  async function compact(lines: string[]): Promise<void> {
+  /** Writes configs.json from `entries`, then removes the renamed journal: each record in it is in configs.json. */
+  async function compact(entries: Entry[]): Promise<void> {
     try {
+      const lines = entries.map(encodeEntry);
       await writeState(stateFile, lines);
       snapshotBytes = lines.reduce((sum, line) => sum + line.length + 1, 16);
       await removeIfThere(old);
@@ -233,7 +236,7 @@ export function createJournal(stateFile: string, initial: Iterable<readonly [str
   }
 
   return {
-    put: (id, encoded) => submit(`{"put":${encoded}}\n`, () => durable.set(id, encoded)),
+    put: (entry) => submit(`{"put":${encodeEntry(entry)}}\n`, () => durable.set(entryId(entry), entry)),
     remove: (id) => submit(`{"remove":${JSON.stringify(id)}}\n`, () => durable.delete(id)),
     async idle() {
       while (running !== undefined || compacting !== undefined) {
@@ -247,7 +250,7 @@ export function createJournal(stateFile: string, initial: Iterable<readonly [str
       await compacting;
       if (size === 0 && !oldThere && !created) return;
       try {
-        await writeState(stateFile, [...durable.values()]);
+        await writeState(stateFile, Array.from(durable.values(), encodeEntry));
         await removeIfThere(path);
         await removeIfThere(old);
       } catch (error) {

@@ -195,7 +195,7 @@ export function createThreadedRelay(options: ThreadedRelayOptions): ThreadedRela
       const owner = slots[entry.thread]!;
       const seen = readState(thread.segments, entry.slot, entry.mapping, entry.carried);
       // The slot is given to another mapping only once the thread has stopped writing it, and has written its last numbers there.
-      return thread.request({ type: "close", id }).then(
+      return thread.request({ type: "close", id, slot: entry.slot }).then(
         () => {
           const late = countedSince(seen, readState(thread.segments, entry.slot, entry.mapping, entry.carried));
           clearSlot(thread.segments, entry.slot);

@@ -26,7 +26,7 @@ export interface ThreadInit {
 export type ToThread =
   | ThreadInit
   | { type: "open"; req: number; mapping: RelayMapping; options: OpenOptions; slot: number }
-  | { type: "close"; req: number; id: string }
+  | { type: "close"; req: number; id: string; slot: number }
   | { type: "tls"; tls: TlsMaterial }
   | { type: "level"; level: number }
   | { type: "segment"; segment: Float64Array }

@@ -48,8 +48,8 @@ function serve(init: ThreadInit): (message: ToThread) => void {
     cancelSettle = clock.after(500, () => Bun.gc(true));
   };
   const segments = init.segments;
-  /** Mapping id to its slot in the shared segments. */
-  const slots = new Map<string, number>();
+  /** Mapping ids by their slot in the shared segments (an array: a Map of 4,500 ids would take 0.65 MB). */
+  const ids: (string | undefined)[] = [];
   let engine: LocalRelay | undefined;
   const own = () => engine?.connections ?? 0;
   const gate = createDescriptorGate({
@@ -67,11 +67,11 @@ function serve(init: ThreadInit): (message: ToThread) => void {
 
   const publishAll = () => {
     publishConnections(init.descriptors, init.index, relay.connections);
-    slots.forEach(publishOne);
+    ids.forEach(publishOne);
   };
   // Read in place and walked without entry pairs: a publication allocates nothing, so it leaves no garbage behind.
-  const publishOne = (slot: number, id: string) => {
-    const live = relay.live(id);
+  const publishOne = (id: string | undefined, slot: number) => {
+    const live = id === undefined ? undefined : relay.live(id);
     if (live !== undefined) publish(segments, slot, live);
   };
   clock.every(init.publishEveryMs, publishAll);
@@ -87,16 +87,15 @@ function serve(init: ThreadInit): (message: ToThread) => void {
       case "open":
         return answer(message.req, (async () => {
           await relay.open(message.mapping, message.options);
-          slots.set(message.mapping.id, message.slot);
+          ids[message.slot] = message.mapping.id;
           publish(segments, message.slot, relay.state(message.mapping.id)!);
         })());
       case "close": {
         // Its last numbers go into its slot, so that the control thread keeps what it counted since the last publication.
         const final = relay.state(message.id);
         relay.close(message.id);
-        const slot = slots.get(message.id);
-        slots.delete(message.id);
-        if (slot !== undefined && final !== undefined) publish(segments, slot, final);
+        if (ids[message.slot] === message.id) ids[message.slot] = undefined;
+        if (final !== undefined) publish(segments, message.slot, final);
         publishConnections(init.descriptors, init.index, relay.connections);
         return answer(message.req);
       }

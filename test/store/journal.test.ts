@@ -80,7 +80,7 @@ describe("appending to the journal", () => {
     const journal = createJournal(file, [], { onWrite: (ok) => ok && appends++ });
     await Promise.all(
       Array.from({ length: 200 }, async (_, i) => {
-        await journal.put(`id-${i}`, encodeEntry(entry(i)));
+        await journal.put(entry(i));
         expect(ids(loadState(file))).toContain(`id-${i}`);
       }),
     );
@@ -97,7 +97,7 @@ describe("appending to the journal", () => {
     const journal = createJournal(file, [], { compactAt: 1 });
     const expected = new Set<string>();
     for (let round = 0; round < 20; round++) {
-      await Promise.all(Array.from({ length: 5 }, (_, k) => journal.put(`id-${round * 5 + k}`, encodeEntry(entry(round * 5 + k)))));
+      await Promise.all(Array.from({ length: 5 }, (_, k) => journal.put(entry(round * 5 + k))));
       for (let k = 0; k < 5; k++) expected.add(`id-${round * 5 + k}`);
       await journal.remove(`id-${round * 5}`);
       expected.delete(`id-${round * 5}`);
@@ -108,15 +108,15 @@ describe("appending to the journal", () => {
     await journal.close();
     expect(new Set(ids(loadSnapshot(file)))).toEqual(expected);
     expect(readdirSync(dir.path)).toEqual(["configs.json"]);
-    expect((await journal.put("late", encodeEntry(entry(999))).catch((e) => e)).code).toBe("storage");
+    expect((await journal.put(entry(999)).catch((e) => e)).code).toBe("storage");
   });
 
   test("an append that fails is refused with a storage error and leaves the state as it was", async () => {
     using dir = tempDir();
     const file = dir.file("configs.json");
-    const journal = createJournal(file, [["id-1", encodeEntry(entry(1))]]);
+    const journal = createJournal(file, [entry(1)]);
     mkdirSync(dir.file("configs.json.journal")); // the journal cannot be opened
-    const error = await journal.put("id-2", encodeEntry(entry(2))).catch((e) => e);
+    const error = await journal.put(entry(2)).catch((e) => e);
     expect(error).toBeInstanceOf(ConnectorError);
     expect(error.code).toBe("storage");
     expect(error.message).toContain(`The state file ${file} could not be written (EISDIR)`);
@@ -126,8 +126,8 @@ describe("appending to the journal", () => {
     using dir = tempDir();
     const file = dir.file("configs.json");
     writeFileSync(file, snapshot(1));
-    const journal = createJournal(file, [["id-1", encodeEntry(entry(1))]]);
-    await journal.put("id-2", encodeEntry(entry(2)));
+    const journal = createJournal(file, [entry(1)]);
+    await journal.put(entry(2));
     await journal.remove("id-1");
     await journal.close();
     expect(readFileSync(file, "utf8")).toBe(snapshot(2));
