@@ -3,7 +3,7 @@ import type { Socket } from "bun";
 import type { PasscodeReader } from "./protocol.ts";
 import type { Holder } from "./strangers.ts";
 import type { RelayPort } from "./mapping.ts";
-import type { RecordCutter } from "./records.ts";
+import { RecordCutter } from "./records.ts";
 
 /**
  * Where a connection is in its life:
@@ -54,6 +54,9 @@ const DROPPED = 4;
 const READ_ENDED = 8;
 const WRITE_ENDED = 16;
 const JUDGED = 32;
+/** Bits above the flags: the record overhead a TLS connection's next cutter starts with (records.ts), 0 for none. */
+const OVERHEAD_SHIFT = 8;
+const FLAG_BITS = (1 << OVERHEAD_SHIFT) - 1;
 
 /** One accepted socket of a relay port. */
 export class Conn {
@@ -69,7 +72,10 @@ export class Conn {
   unsent: Uint8Array[] | null = null;
   unsentBytes = 0;
   private flags = 0;
-  /** TLS ports: cuts what the socket reads into the records the client wrote (see records.ts). */
+  /**
+   * TLS ports: cuts what the socket reads into the records the client wrote (see records.ts). Held only
+   * while it holds something (`rest()`); in between the connection keeps its overhead alone.
+   */
   cutter: RecordCutter | null = null;
   /** Set at accept, dropped once it has proved itself: what only a stranger needs. */
   stranger: Stranger | null = null;
@@ -87,6 +93,20 @@ export class Conn {
 
   private setFlag(flag: number, on: boolean): void {
     this.flags = on ? this.flags | flag : this.flags & ~flag;
+  }
+
+  /** The cutter for a read of the raw half: the one held, or a new one with the overhead kept; null when none cuts. */
+  cutterForRead(): RecordCutter | null {
+    if (this.cutter !== null) return this.cutter;
+    const overhead = this.flags >>> OVERHEAD_SHIFT;
+    return overhead === 0 ? null : (this.cutter = new RecordCutter(overhead));
+  }
+
+  /** Drops the cutter if it holds nothing, keeping what its successor needs. */
+  rest(cutter: RecordCutter): void {
+    if (!cutter.idle) return;
+    this.cutter = null;
+    this.flags = (this.flags & FLAG_BITS) | (cutter.cutAt << OVERHEAD_SHIFT);
   }
 
   /** Reading is paused (backpressure, a held public client, or shutdown). */

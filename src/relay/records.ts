@@ -33,6 +33,9 @@ export function recordOverhead(version: string, cipher: string): number | undefi
  * `next()` returns the records one at a time. Bytes are never dropped: when the lengths do not match
  * what arrives (a client that pads, a record that carries no data), what is held is emitted as it is
  * and the connection is forwarded read by read from then on.
+ *
+ * Between reads a cutter usually holds nothing but its overhead (`idle`): the connection then drops it and
+ * keeps only `cutAt`, and starts a new one with that overhead at its next read (an idle connection keeps none).
  */
 export class RecordCutter {
   /** Ciphertext lengths of the application-data records seen, oldest first, from `head`. */
@@ -52,6 +55,21 @@ export class RecordCutter {
   private offset = 0;
   /** Set when the lengths did not match the plaintext; read by the port's counters. */
   mismatched = false;
+
+  /** `overhead`: a connection's cutter started again after its handshake (see `cutAt`); none: a new connection's. */
+  constructor(overhead?: number) {
+    if (overhead !== undefined) this.overhead = overhead;
+  }
+
+  /** Nothing held: no record partly read, no length waiting for its plaintext, no plaintext left to return. */
+  get idle(): boolean {
+    return this.lengths === NO_LENGTHS && this.headerGot === 0 && this.bodyLeft === 0 && this.partial === null && this.chunk === null && !this.mismatched;
+  }
+
+  /** What a cutter started again for this connection needs: the overhead once the handshake is done; 0 when it cuts nothing. */
+  get cutAt(): number {
+    return this.overhead ?? 0;
+  }
 
   /** A raw read: notes the length of every application-data record that starts in it. */
   ciphertext(data: Uint8Array): void {

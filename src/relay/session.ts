@@ -165,6 +165,7 @@ export function createSocketHandlers(ctx: RelayContext, pipe: Pipe, pairing: Pai
         conn.port.recordMismatches++;
         log.warn(`Port ${conn.port.number}: the TLS record lengths of a connection from ${socket.remoteAddress} did not match its data; relaying it read by read.`);
       }
+      conn.rest(cutter);
     },
 
     drain(socket) {
@@ -194,7 +195,11 @@ export function createSocketHandlers(ctx: RelayContext, pipe: Pipe, pairing: Pai
       if (!(conn instanceof Conn) || conn.phase === "closed") return;
       if (!success) return pipe.drop(conn);
       const version = socket.getTLSVersion();
-      conn.cutter?.handshakeDone(version, recordOverhead(version, socket.getCipher()?.name ?? ""));
+      const cutter = conn.cutter;
+      if (cutter !== null) {
+        cutter.handshakeDone(version, recordOverhead(version, socket.getCipher()?.name ?? ""));
+        conn.rest(cutter);
+      }
       if (!conn.port.agent) pairing.ready(conn);
     },
   };
@@ -229,7 +234,7 @@ export function createSocketHandlers(ctx: RelayContext, pipe: Pipe, pairing: Pai
       },
       // The raw half: ciphertext, read before it is decrypted for the TLS half.
       data(socket, chunk) {
-        socket.data.cutter?.ciphertext(chunk);
+        socket.data.cutterForRead()?.ciphertext(chunk);
       },
       error(socket, error) {
         log.debug(`Relay connection from ${socket.remoteAddress}: ${error.message}`);

@@ -161,4 +161,62 @@ describe("RecordCutter", () => {
     expect(recordOverhead("TLSv1.2", "ECDHE-ECDSA-CHACHA20-POLY1305")).toBe(16);
     expect(recordOverhead("TLSv1.1", "ECDHE-RSA-AES128-SHA")).toBeUndefined();
   });
+
+  test("a cutter dropped whenever it holds nothing and started again from cutAt cuts as one kept throughout", () => {
+    const rng = seededRandom(11);
+    let dropped = 0;
+    for (let round = 0; round < 200; round++) {
+      const sizes = Array.from({ length: 1 + rng.int(30) }, () => (rng.int(3) === 0 ? MAX_RECORD : 1 + rng.int(rng.int(2) === 0 ? 40 : MAX_RECORD)));
+      const texts = plaintexts(sizes);
+      const ends: number[] = [];
+      const raw = concat(sizes.map((n) => record(23, n + TLS13)));
+      for (let at = 0, i = 0; i < sizes.length; i++) ends.push((at += sizes[i]! + TLS13 + 5));
+      // Kernel reads cut the ciphertext anywhere; each is followed by the plaintext of the records it completed.
+      const cuts = [...new Set(Array.from({ length: rng.int(12) }, () => 1 + rng.int(raw.length - 1)))].sort((a, b) => a - b);
+      let cutter: RecordCutter | null = new RecordCutter();
+      cutter.handshakeDone("TLSv1.2", TLS13);
+      let cutAt = cutter.cutAt;
+      const out: Uint8Array[] = [];
+      let from = 0;
+      let done = 0;
+      for (const to of [...cuts, raw.length]) {
+        cutter ??= new RecordCutter(cutAt);
+        cutter.ciphertext(raw.subarray(from, to));
+        from = to;
+        let complete = done;
+        while (complete < sizes.length && ends[complete]! <= to) complete++;
+        if (complete === done) continue; // no record finished in this read: Bun hands no plaintext
+        cutter.plaintext(concat(texts.slice(done, complete)));
+        done = complete;
+        for (let r = cutter.next(); r !== null; r = cutter.next()) out.push(r.slice());
+        if (cutter.idle) {
+          cutAt = cutter.cutAt;
+          cutter = null;
+          dropped++;
+        }
+      }
+      expectRecords(out, texts);
+      expect(cutter).toBeNull(); // every record was read: nothing is held
+    }
+    expect(dropped).toBeGreaterThan(200);
+  });
+
+  test("a cutter holding part of a record, or lengths still to be read, is not idle", () => {
+    const cutter = new RecordCutter();
+    cutter.handshakeDone("TLSv1.3", TLS13);
+    expect(cutter.idle).toBe(true);
+    expect(cutter.cutAt).toBe(TLS13);
+    const raw = concat([record(23, 10 + TLS13), record(23, 5 + TLS13)]);
+    cutter.ciphertext(raw.subarray(0, 20)); // the second record's header is still to come
+    expect(cutter.idle).toBe(false);
+    cutter.ciphertext(raw.subarray(20));
+    cutter.plaintext(new Uint8Array(10));
+    expect(cutter.next()?.length).toBe(10);
+    expect(cutter.next()).toBeNull();
+    expect(cutter.idle).toBe(false); // the second record's length waits for its plaintext
+    cutter.plaintext(new Uint8Array(5));
+    expect(cutter.next()?.length).toBe(5);
+    expect(cutter.next()).toBeNull();
+    expect(cutter.idle).toBe(true);
+  });
 });
