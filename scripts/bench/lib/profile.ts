@@ -28,7 +28,7 @@ export const FULL: Profile = {
   restore: { reps: 5, mappings: 9000 },
   idle: { agents: 8000, perMapping: 60, idleSeconds: 30, beatMs: 20_000 },
   active: { reps: 3, pairs: 2000, bytesPerPair: MiB, perMapping: 60 },
-  control: { reps: 3, cycles: 100, sizes: [0, 1000, 9000] },
+  control: { reps: 3, cycles: 400, sizes: [0, 1000, 9000] },
   startup: { reps: 15 },
   scrape: { reps: 3, mappings: 9000, scrapes: 10 },
   isolation: { reps: 3, mappings: 9000, seconds: 8 },

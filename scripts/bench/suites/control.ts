@@ -36,6 +36,12 @@ export async function runControl(options: DaemonSuiteOptions, profile: Profile, 
     rows.push([String(size), kib(runs[0]?.stateBytes ?? Number.NaN, 0), fmt(q(add, 0.5)), fmt(q(add, 0.99)), fmt(q(remove, 0.5)), fmt(q(remove, 0.99)), String(add.length)]);
     if (size === Math.max(...sizes)) checks.push({ what: `mapping/add p99 with ${size} mappings present`, value: q(add, 0.99), limit: 5, kind: "max", unit: "ms" });
   }
+  // Flat: the most mappings present against none, per call (the state file must not make a change slower as it grows).
+  const [fewest, most] = [String(Math.min(...sizes)), String(Math.max(...sizes))];
+  for (const call of ["add", "remove"] as const) {
+    const p99 = (size: string) => q(series.all(size).flatMap((r) => r[call]), 0.99);
+    checks.push({ what: `mapping/${call} p99 with ${most} mappings ÷ with ${fewest}`, value: p99(most) / p99(fewest), limit: 1.5, kind: "max", unit: "×" });
+  }
   return {
     title: "Control plane",
     head: ["mappings present", "configs.json, KiB", "add p50 ms", "add p99 ms", "remove p50 ms", "remove p99 ms", "samples"],
