@@ -56,6 +56,16 @@ test("mappings go to the thread with the fewest; each relays, and its counters r
   expect(t.relay.state(mappings[2]!.id)).toBeUndefined();
 });
 
+test("a thread with more mappings than it publishes in one turn publishes all of them, the last opened too", async () => {
+  await using t = startThreads(1);
+  const mappings: RelayMapping[] = [];
+  for (let i = 0; i < 1100; i++) mappings.push(await t.open("public"));
+  for (const mapping of [mappings[0]!, mappings.at(-1)!]) {
+    await pingPong(mapping);
+    await until(() => portOf(t.relay, mapping.id).port1.bytesIn === 4, 5000, `the bytes of slot ${mappings.indexOf(mapping)} published`);
+  }
+});
+
 test("a new mapping on a held port fails with port_in_use and nothing stays bound; at restore it retries, and the thread's log lines reach the daemon's log", async () => {
   await using t = startThreads(2);
   const mapping = describeMapping("public");
