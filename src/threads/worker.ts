@@ -111,7 +111,7 @@ function serve(init: ThreadInit): (message: ToThread) => void {
         return answer(message.req, (async () => {
           await relay.open(message.mapping, message.options);
           ids[message.slot] = message.mapping.id;
-          publish(segments, message.slot, relay.state(message.mapping.id)!);
+          publish(segments, message.slot, relay.live(message.mapping.id)!);
         })());
       case "close": {
         // Its last numbers go into its slot, so that the control thread keeps what it counted since the last publication.
