@@ -6,6 +6,7 @@ import * as v from "valibot";
 import { ConnectorError } from "../errors.ts";
 import { readRegular, whyUnusable } from "../regular-file.ts";
 import { fromRecord, parseStored, StateRecord, type Entry } from "./schema.ts";
+import { quickJournalLine } from "./quick-records.ts";
 import { checkEntries, encodeEntry, loadSnapshot, stateTarget, storageError, syncDir, writeState } from "./state-file.ts";
 
 /** Below this the journal is never compacted while running; above it, once it outgrows configs.json. */
@@ -23,7 +24,7 @@ export function journalPathOf(stateFile: string): string {
 /** The journal a compaction is writing into configs.json; replayed before the journal. */
 const rotatedOf = (journal: string) => `${journal}.old`;
 
-const JournalLine = v.union(
+export const JournalLine = v.union(
   [v.strictObject({ put: StateRecord }), v.strictObject({ remove: v.pipe(v.string(), v.nonEmpty()) })],
   'a record {"put":{...}} or {"remove":"<id>"}',
 );
@@ -42,7 +43,7 @@ export function replayJournal(path: string, text: string, state: Map<string, Ent
   lines.forEach((line, index) => {
     const refuse = (why: string) =>
       new ConnectorError("state", `Journal ${path} line ${index + 1} ${why}; the files were left as they are: repair or move the journal aside, then start again.`);
-    const record = parseStored(JournalLine, line, "a journal record", "the line", refuse);
+    const record = parseStored(JournalLine, line, "a journal record", "the line", refuse, quickJournalLine);
     if ("put" in record) {
       const entry = fromRecord(record.put);
       state.set(entryId(entry), entry);

@@ -99,13 +99,23 @@ export function toRecord(entry: Entry): StateRecord {
  * Parses stored JSON text (the state file, a journal line) against `schema`; what is wrong becomes
  * `refuse("is not valid JSON (...)")` or `refuse("is not <what>: <the issue>")`, with `root` naming the text.
  */
-export function parseStored<S extends v.GenericSchema>(schema: S, text: string, what: string, root: string, refuse: (why: string) => Error): v.InferOutput<S> {
+export function parseStored<S extends v.GenericSchema>(
+  schema: S,
+  text: string,
+  what: string,
+  root: string,
+  refuse: (why: string) => Error,
+  /** The schema's output for JSON as this Connector writes it, found without the schema; undefined leaves it to the schema (quick-records.ts). */
+  quick?: (json: unknown) => v.InferOutput<S> | undefined,
+): v.InferOutput<S> {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (error) {
     throw refuse(`is not valid JSON (${(error as Error).message})`);
   }
+  const fast = quick?.(json);
+  if (fast !== undefined) return fast;
   const parsed = v.safeParse(schema, json);
   if (!parsed.success) throw refuse(`is not ${what}: ${describeIssue(parsed.issues[0], root)}`);
   return parsed.output;

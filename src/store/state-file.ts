@@ -5,6 +5,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { ConnectorError } from "../errors.ts";
 import { readRegular, whyUnusable } from "../regular-file.ts";
 import { fromRecord, parseStored, StateFile, toRecord, type Entry } from "./schema.ts";
+import { quickStateFile } from "./quick-records.ts";
 
 /**
  * Reads configs.json alone, without its journal (see journal.ts). Missing or blank: empty. Anything
@@ -23,7 +24,7 @@ export function loadSnapshot(path: string): Entry[] {
   if (text.trim() === "") return [];
   const refuse = (why: string) =>
     new ConnectorError("state", `State file ${path} ${why}; it was left as it is: repair or move it aside, then start again.`);
-  const entries = parseStored(StateFile, text, "a mapping list", "the file", refuse).mappings.map(fromRecord);
+  const entries = parseStored(StateFile, text, "a mapping list", "the file", refuse, quickStateFile).mappings.map(fromRecord);
   checkEntries(entries, refuse);
   return entries;
 }
@@ -31,22 +32,23 @@ export function loadSnapshot(path: string): Entry[] {
 /** Throws `refuse(why)` when two entries share an id or a port, or a mapping has no port2. */
 export function checkEntries(entries: Entry[], refuse: (why: string) => Error): void {
   const ids = new Set<string>();
-  const ports = new Map<number, string>();
-  for (const entry of entries) {
+  /** By port, 1 + the index of the mapping holding it (a Map of 18,000 ports is several times slower to fill). */
+  const holders = new Int32Array(65536);
+  entries.forEach((entry, index) => {
     const id = entry.kind === "mapping" ? entry.mapping.id : entry.direct.id;
     if (ids.has(id)) throw refuse(`holds mapping ${id} twice`);
     ids.add(id);
-    if (entry.kind !== "mapping") continue;
+    if (entry.kind !== "mapping") return;
     for (const port of [entry.mapping.port1, entry.mapping.port2]) {
       if (port === 0) throw refuse(`gives mapping ${id} no port2`);
-      const other = ports.get(port);
-      if (other !== undefined) throw refuse(`gives port ${port} to both ${other} and ${id}`);
-      ports.set(port, id);
+      const other = entries[holders[port]! - 1];
+      if (other?.kind === "mapping") throw refuse(`gives port ${port} to both ${other.mapping.id} and ${id}`);
+      holders[port] = index + 1;
     }
-  }
+  });
 }
 
-/** Serialises one entry; the daemon caches the result per mapping so a write joins strings instead of re-encoding. */
+/** Serialises one entry, as configs.json and the journal hold it. */
 export function encodeEntry(entry: Entry): string {
   return JSON.stringify(toRecord(entry));
 }
