@@ -53,14 +53,19 @@ function serve(init: ThreadInit): (message: ToThread) => void {
     cancelSettle?.();
     cancelSettle = clock.after(500, () => Bun.gc(true));
   };
-  /** Relayed connections when the last burst of accepts was settled. */
+  /** Relayed connections when the last burst of accepts was settled, and at the last look (every publication). */
   let settledAt = 0;
+  let lastSeen = 0;
+  /** Settles once a burst is over: ACCEPT_BURST more connections than at the last settle, and none more since the last look. */
   const settleAfterAccepts = () => {
     const connections = relay.connections;
-    if (connections - settledAt >= ACCEPT_BURST) {
+    const growing = connections > lastSeen;
+    lastSeen = connections;
+    if (connections < settledAt) settledAt = connections;
+    if (!growing && connections - settledAt >= ACCEPT_BURST) {
       settledAt = connections;
       settle();
-    } else if (connections < settledAt) settledAt = connections;
+    }
   };
   const segments = init.segments;
   /** Mapping ids by their slot in the shared segments (an array: a Map of 4,500 ids would take 0.65 MB). */
