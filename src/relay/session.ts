@@ -234,7 +234,8 @@ export function createSocketHandlers(ctx: RelayContext, pipe: Pipe, pairing: Pai
       },
       // The raw half: ciphertext, read before it is decrypted for the TLS half.
       data(socket, chunk) {
-        socket.data.cutterForRead()?.ciphertext(chunk);
+        const conn = socket.data;
+        if (conn instanceof Conn) conn.cutterForRead()?.ciphertext(chunk);
       },
       error(socket, error) {
         log.debug(`Relay connection from ${socket.remoteAddress}: ${error.message}`);
