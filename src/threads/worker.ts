@@ -105,7 +105,6 @@ function serve(init: ThreadInit): (message: ToThread) => void {
   const publishInTurns = () => {
     if (publishing) return;
     publishing = true;
-    settleAfterAccepts();
     publishConnections(init.descriptors, init.index, relay.connections);
     const step = (from: number) => {
       const to = Math.min(ids.length, from + PUBLISH_SLICE);
@@ -115,7 +114,10 @@ function serve(init: ThreadInit): (message: ToThread) => void {
     };
     step(0);
   };
-  clock.every(init.publishEveryMs, publishInTurns);
+  clock.every(init.publishEveryMs, () => {
+    settleAfterAccepts();
+    publishInTurns();
+  });
 
   const answer = (req: number, work: Promise<void> | void) =>
     void Promise.resolve(work).then(
