@@ -182,10 +182,12 @@ export function createJournal(stateFile: string, initial: Iterable<Entry>, optio
     }
   }
 
-  /** Writes configs.json from `entries`, then removes the renamed journal: each record in it is in configs.json. */
-  async function compact(entries: Entry[]): Promise<void> {
+  /** The durable state as configs.json's records, encoded now. */
+  const encodedState = () => Array.from(durable.values(), encodeEntry);
+
+  /** Writes configs.json from `lines`, then removes the renamed journal: each record in it is in configs.json. */
+  async function compact(lines: string[]): Promise<void> {
     try {
-      const lines = entries.map(encodeEntry);
       await writeState(stateFile, lines);
       snapshotBytes = lines.reduce((sum, line) => sum + line.length + 1, 16);
       await removeIfThere(old);
@@ -219,7 +221,7 @@ export function createJournal(stateFile: string, initial: Iterable<Entry>, optio
             size = 0;
             created = false;
           }
-          compacting = compact([...durable.values()]).finally(() => (compacting = undefined));
+          compacting = compact(encodedState()).finally(() => (compacting = undefined));
         } catch (error) {
           options.onError?.(`${storageError(stateFile, error).message} The journal keeps every change.`);
         }
@@ -251,7 +253,7 @@ export function createJournal(stateFile: string, initial: Iterable<Entry>, optio
       await compacting;
       if (size === 0 && !oldThere && !created) return;
       try {
-        await writeState(stateFile, Array.from(durable.values(), encodeEntry));
+        await writeState(stateFile, encodedState());
         await removeIfThere(path);
         await removeIfThere(old);
       } catch (error) {
